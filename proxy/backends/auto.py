@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import ClassVar, TypeVar
 
 from proxy.backends.base import (
@@ -31,6 +31,7 @@ from proxy.backends.base import (
     GenerationParams,
     Health,
     SelfDescribing,
+    TextDelta,
     UpstreamConfig,
     UpstreamProps,
 )
@@ -90,6 +91,15 @@ class AutoBackend:
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         return await self._call(lambda backend: backend.complete(prompt, params))
+
+    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+        backend = await self._speaker()
+        try:
+            async for delta in backend.stream(prompt, params):
+                yield delta
+        except UpstreamUnavailable:
+            self._current = None
+            raise
 
     async def count_tokens(self, text: str) -> int | None:
         return await self._call(lambda backend: backend.count_tokens(text))

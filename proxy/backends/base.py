@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -86,6 +87,54 @@ class Completion:
 
 
 @dataclass(frozen=True)
+class TextDelta:
+    """A piece of generated text, as the upstream streamed it.
+
+    The last delta of a stream carries the finish reason and the token counts
+    where the upstream said them (its text may be empty)::
+
+        async for delta in backend.stream(prompt, params):
+            print(delta.text, end="")
+        # ... the last one: TextDelta(text="", finish_reason="stop", completion_tokens=42)
+    """
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
+    """A whole :class:`Completion` out of a stream (the non-streamed view of it)."""
+    parts: list[str] = []
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    async for delta in deltas:
+        parts.append(delta.text)
+        finish_reason = delta.finish_reason or finish_reason
+        prompt_tokens = delta.prompt_tokens if delta.prompt_tokens is not None else prompt_tokens
+        if delta.completion_tokens is not None:
+            completion_tokens = delta.completion_tokens
+    return Completion(
+        text="".join(parts),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        finish_reason=finish_reason,
+    )
+
+
+async def single_delta(completion: Completion) -> AsyncIterator[TextDelta]:
+    """A stream of one delta: what a dialect that cannot stream yields."""
+    yield TextDelta(
+        text=completion.text,
+        finish_reason=completion.finish_reason,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+    )
+
+
+@dataclass(frozen=True)
 class Embeddings:
     """One flat vector per input, in input order."""
 
@@ -147,6 +196,17 @@ class Backend(Protocol):
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         """Generate a continuation of ``prompt``."""
+        ...
+
+    def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+        """Generate a continuation of ``prompt``, yielded as the upstream writes it.
+
+        The same constraints, stops and context checks as :meth:`complete`;
+        ``collect(backend.stream(...))`` equals ``await backend.complete(...)``.
+        Closing the iterator (``aclose()``, or the task being cancelled) closes
+        the upstream request, which is how a client's disconnect stops the
+        generation. A dialect that cannot stream yields one delta.
+        """
         ...
 
     async def models(self) -> list[str]:
@@ -282,6 +342,12 @@ class HTTPBackend:
 
     async def post_json(self, path: str, body: dict[str, Any]) -> Any:
         return await self.request_json("POST", path, body)
+
+    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+        """One delta with the whole answer; dialects that can stream override this."""
+        completion = await self.complete(prompt, params)  # type: ignore[attr-defined]
+        async for delta in single_delta(completion):
+            yield delta
 
     async def models(self) -> list[str]:
         if self.models_path is None:

@@ -20,13 +20,20 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from proxy.backends.base import Completion, Embeddings, GenerationParams, Health
+from proxy.backends.base import (
+    Completion,
+    Embeddings,
+    GenerationParams,
+    Health,
+    TextDelta,
+    single_delta,
+)
 from proxy.backends.embeddings import pool
 from proxy.errors import ConfigError, ContextLengthExceeded, UpstreamError
 
@@ -169,6 +176,10 @@ class EmbeddedBackend:
             completion_tokens=usage.get("completion_tokens") or None,
             finish_reason=choice.get("finish_reason"),
         )
+
+    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+        async for delta in single_delta(await self.complete(prompt, params)):
+            yield delta
 
     async def count_tokens(self, text: str) -> int | None:
         await self.start()

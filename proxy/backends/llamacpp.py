@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -52,6 +52,7 @@ from proxy.backends.base import (
     GenerationParams,
     Health,
     HTTPBackend,
+    TextDelta,
     UpstreamConfig,
     UpstreamProps,
 )
@@ -212,6 +213,15 @@ class LlamaCppBackend(HTTPBackend):
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         return await self._with_server(lambda server: server.complete(prompt, params))
+
+    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+        server = await self._speaker()
+        try:
+            async for delta in server.stream(prompt, params):
+                yield delta
+        except UpstreamError:
+            self._forget()
+            raise
 
     async def count_tokens(self, text: str) -> int | None:
         return await self._with_server(lambda server: server.count_tokens(text))

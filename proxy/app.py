@@ -35,11 +35,11 @@ from proxy.errors import (
     PayloadTooLarge,
     ProxyError,
 )
-from proxy.pipeline import ChatPipeline
+from proxy.pipeline import ChatPipeline, StreamStart
 from proxy.responses import chat_completion
 from proxy.routing import Router
 from proxy.schemas import ChatCompletionRequest, describe_validation_error
-from proxy.streaming import sse_lines
+from proxy.streaming import ChunkWriter, EventPump, sse_body
 
 logger = logging.getLogger("fcproxy.app")
 
@@ -89,22 +89,39 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         except ValidationError as exc:
             message, param = describe_validation_error(exc)
             raise InvalidRequestError(message, param=param) from None
+        if chat_request.stream:
+            return await stream_chat(request, chat_request)
         result = await _cancel_on_disconnect(request, pipeline.run(chat_request))
         headers = {"x-fcproxy-attempts": str(result.attempts)}
         if result.warnings:
             headers["x-fcproxy-warning"] = (
                 "; ".join(result.warnings)[:500].encode("ascii", "replace").decode()
             )
-        if chat_request.stream:
-            include_usage = bool(
-                chat_request.stream_options and chat_request.stream_options.include_usage
-            )
-            return StreamingResponse(
-                iter(sse_lines(result, include_usage=include_usage)),
-                media_type="text/event-stream",
-                headers=headers,
-            )
         return JSONResponse(chat_completion(result), headers=headers)
+
+    async def stream_chat(request: Request, chat_request: ChatCompletionRequest) -> Response:
+        """Answer as the model writes; errors before the first byte keep their status."""
+        prepared = await _cancel_on_disconnect(request, pipeline.prepare(chat_request))
+        events = EventPump(pipeline.run_stream(prepared))
+        try:
+            # Retries, upstream failures and refusals all happen before the
+            # first event: until then the answer can still be an error status.
+            first = await _cancel_on_disconnect(request, events.next())
+        except BaseException:
+            await events.aclose()
+            raise
+        assert isinstance(first, StreamStart)
+        include_usage = bool(
+            chat_request.stream_options and chat_request.stream_options.include_usage
+        )
+        writer = ChunkWriter(
+            chat_request.model, prepared.normalized.dialect, include_usage=include_usage
+        )
+        return StreamingResponse(
+            sse_body(first, events, writer),
+            media_type="text/event-stream",
+            headers={"x-fcproxy-attempts": str(first.attempt), "cache-control": "no-cache"},
+        )
 
     async def embeddings(request: Request) -> dict[str, Any]:
         check_auth(request)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import jsonschema
 
 from proxy.backends.base import Completion, GenerationParams
+from proxy.call_gate import CallGate
 from proxy.config import Settings
 from proxy.dialects import NormalizedRequest, normalize
 from proxy.errors import ContextLengthExceeded, InvalidRequestError, OutputParseError
@@ -41,6 +43,7 @@ from wrappers.base import (
     WrapperParseError,
 )
 from wrappers.jinja_template import ChatTemplateError
+from wrappers.streaming import OutputDelta, OutputReader, PlainText, StreamParser
 
 logger = logging.getLogger("fcproxy.pipeline")
 
@@ -75,13 +78,48 @@ class CheckedOutput:
         return self.problem is None and self.schema_problem is None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Steps 1-3 done: what every attempt at generating an answer starts from."""
+
+    request: ChatCompletionRequest
+    normalized: NormalizedRequest
+    route: Route
+    options: RenderOptions
+    prompt: Prompt
+    params: GenerationParams
+    prompt_count: tuple[int, str] | None
+
+
+@dataclass(frozen=True)
+class StreamStart:
+    """The first event of a streamed answer: the attempt that is being sent."""
+
+    attempt: int
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """The last event of a streamed answer."""
+
+    finish_reason: str
+    usage: Usage
+    attempts: int
+    warnings: list[str] = field(default_factory=list)
+    #: The answer as the client has assembled it (content, calls with their ids).
+    output: ParsedOutput = field(default_factory=lambda: ParsedOutput(content=None))
+
+
+StreamEvent = StreamStart | OutputDelta | StreamEnd
+
+
 class ChatPipeline:
     def __init__(self, router: Router, settings: Settings) -> None:
         self.router = router
         self.settings = settings
 
-    async def run(self, request: ChatCompletionRequest) -> ChatResult:
-        started = time.perf_counter()
+    async def prepare(self, request: ChatCompletionRequest) -> Prepared:
+        """Steps 1-3, and the generation parameters (after the context-window check)."""
         normalized = normalize(request)  # 1
         route = self.router.route(request.model)  # 2
         constrain = self.settings.grammar
@@ -99,24 +137,25 @@ class ChatPipeline:
                 f"The model's chat template refused this request: {exc}"
             ) from None
         params, prompt_count = await self._generation_params(request, route, prompt)
+        return Prepared(request, normalized, route, options, prompt, params, prompt_count)
+
+    async def run(self, request: ChatCompletionRequest) -> ChatResult:
+        started = time.perf_counter()
+        prepared = await self.prepare(request)
+        normalized, route, prompt = prepared.normalized, prepared.route, prepared.prompt
 
         max_attempts = 1 + self.settings.max_retries
         checked: CheckedOutput | None = None
         completion: Completion | None = None
         attempt = 0
         for attempt in range(1, max_attempts + 1):
-            completion = await route.backend.complete(prompt.text, params)  # 4
-            checked = check_output(route.wrapper, completion.text, normalized, options)  # 5 + 6
+            completion = await route.backend.complete(prompt.text, prepared.params)  # 4
+            checked = check_output(  # 5 + 6
+                route.wrapper, completion.text, normalized, prepared.options
+            )
             if checked.usable or not _worth_retrying(checked, completion.text, normalized):
                 break
-            logger.info(
-                "model=%s wrapper=%s attempt %d/%d unusable output: %s",
-                request.model,
-                route.wrapper_name,
-                attempt,
-                max_attempts,
-                checked.problem or checked.schema_problem,
-            )
+            self._log_unusable(prepared, attempt, max_attempts, checked)
         assert checked is not None and completion is not None
 
         warnings: list[str] = []
@@ -131,27 +170,9 @@ class ChatPipeline:
             warnings.append(checked.schema_problem)
 
         output = checked.output
-        usage = await resolve_usage(
-            route.backend,
-            prompt.text,
-            completion.text,
-            reported_prompt=completion.prompt_tokens,
-            reported_completion=completion.completion_tokens,
-            known_prompt=prompt_count,
-        )
+        usage = await self._usage(prepared, completion)
         finish_reason = _finish_reason(normalized, output, completion)
-        logger.info(
-            "model=%s wrapper=%s backend=%s calls=%s attempts=%d tokens=%d+%d(%s) %.0f ms",
-            request.model,
-            route.wrapper_name,
-            route.backend.name,
-            ",".join(c.name for c in output.tool_calls) or "-",
-            attempt,
-            usage.prompt_tokens,
-            usage.completion_tokens,
-            usage.source,
-            (time.perf_counter() - started) * 1000,
-        )
+        self._log_answer(prepared, output, attempt, usage, started)
         return ChatResult(
             model=request.model,
             dialect=normalized.dialect,
@@ -160,6 +181,138 @@ class ChatPipeline:
             usage=usage,
             attempts=attempt,
             warnings=warnings,
+        )
+
+    async def run_stream(self, prepared: Prepared) -> AsyncIterator[StreamEvent]:
+        """Steps 4-6 as the model writes: :class:`StreamStart`, deltas, :class:`StreamEnd`.
+
+        When output may leave (docs/streaming.md): content under ``auto`` at
+        once; calls once their name passes the checks, arguments as written.
+        Where a call is required and no grammar guarantees one, everything is
+        held until a call's name passes the checks, so that an attempt without
+        a usable call can still be retried silently. Once anything was sent,
+        a problem becomes a warning, and a call cut off is closed into valid
+        JSON with ``finish_reason: "length"``.
+        """
+        started = time.perf_counter()
+        normalized, route, prompt = prepared.normalized, prepared.route, prepared.prompt
+        reader: OutputReader = route.wrapper if normalized.functions else PlainText()
+        constrained = bool(prompt.grammar or prompt.json_schema)
+        hold = normalized.choice.call_required and not constrained
+        starts_in_reasoning = prompt.text.rstrip().endswith("<think>")
+        max_attempts = 1 + self.settings.max_retries
+        for attempt in range(1, max_attempts + 1):
+            parser = StreamParser(
+                reader,
+                normalized.functions,
+                prepared.options,
+                starts_in_reasoning=starts_in_reasoning,
+            )
+            gate = CallGate(normalized, hold=hold)
+            started_sending = False
+            deltas = route.backend.stream(prompt.text, prepared.params)  # 4
+            completion_parts: list[str] = []
+            finish: str | None = None
+            counts: list[int | None] = [None, None]
+            try:
+                async for piece in deltas:
+                    completion_parts.append(piece.text)
+                    finish = piece.finish_reason or finish
+                    if piece.prompt_tokens is not None:
+                        counts[0] = piece.prompt_tokens
+                    if piece.completion_tokens is not None:
+                        counts[1] = piece.completion_tokens
+                    ready = gate.admit(parser.feed(piece.text))  # 5, as far as known
+                    if ready and not started_sending:
+                        started_sending = True
+                        yield StreamStart(attempt)
+                    for delta in ready:
+                        yield delta
+            finally:
+                # Closing the upstream stream closes its request: a client that
+                # left stops the generation.
+                await deltas.aclose()
+            raw = "".join(completion_parts)
+            tail, parsed = parser.finish()
+            checked = check_parsed(parsed, raw, normalized)  # 6
+            if (
+                not gate.sent_anything
+                and not checked.usable
+                and attempt < max_attempts
+                and _worth_retrying(checked, raw, normalized)
+            ):
+                self._log_unusable(prepared, attempt, max_attempts, checked)
+                continue
+            if not gate.sent_anything and checked.problem and normalized.choice.call_required:
+                raise OutputParseError(checked.problem, raw, attempts=attempt)
+            ready = gate.admit(tail)
+            if gate.holding:
+                ready = gate.release() + ready
+            warnings = [p for p in (checked.problem, checked.schema_problem) if p]
+            if parser.divergence:
+                logger.warning("stream differs from the one-shot parse: %s", parser.divergence)
+                warnings.append(f"the streamed answer differs from the output: {parser.divergence}")
+            final_args = {i: c.arguments for i, c in enumerate(checked.output.tool_calls)}
+            closing = gate.close_calls(final_args)
+            completion = Completion(raw, counts[0], counts[1], finish)
+            output = checked.output
+            finish_reason = _finish_reason(normalized, output, completion)
+            if closing:
+                ready += closing
+                finish_reason = "length"
+                warnings.append("a call was cut off; its arguments were closed into valid JSON")
+            elif gate.calls_sent and not output.tool_calls:
+                finish_reason = "tool_calls" if normalized.dialect == "tools" else "function_call"
+            if not started_sending:
+                yield StreamStart(attempt)
+            for delta in ready:
+                yield delta
+            usage = await self._usage(prepared, completion)
+            self._log_answer(prepared, output, attempt, usage, started)
+            yield StreamEnd(finish_reason, usage, attempt, warnings, output)
+            return
+
+    async def _usage(self, prepared: Prepared, completion: Completion) -> Usage:
+        return await resolve_usage(
+            prepared.route.backend,
+            prepared.prompt.text,
+            completion.text,
+            reported_prompt=completion.prompt_tokens,
+            reported_completion=completion.completion_tokens,
+            known_prompt=prepared.prompt_count,
+        )
+
+    def _log_unusable(
+        self, prepared: Prepared, attempt: int, max_attempts: int, checked: CheckedOutput
+    ) -> None:
+        logger.info(
+            "model=%s wrapper=%s attempt %d/%d unusable output: %s",
+            prepared.request.model,
+            prepared.route.wrapper_name,
+            attempt,
+            max_attempts,
+            checked.problem or checked.schema_problem,
+        )
+
+    def _log_answer(
+        self,
+        prepared: Prepared,
+        output: ParsedOutput,
+        attempt: int,
+        usage: Usage,
+        started: float,
+    ) -> None:
+        logger.info(
+            "model=%s wrapper=%s backend=%s calls=%s attempts=%d tokens=%d+%d(%s) %.0f ms",
+            prepared.request.model,
+            prepared.route.wrapper_name,
+            prepared.route.backend.name,
+            ",".join(c.name for c in output.tool_calls) or "-",
+            attempt,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+            usage.source,
+            (time.perf_counter() - started) * 1000,
         )
 
     async def _generation_params(
@@ -247,9 +400,20 @@ def check_output(
     if not request.functions:
         return CheckedOutput(ParsedOutput(content=raw.strip() or None))
     try:
-        parsed = wrapper.parse(raw, request.functions, options)
+        parsed: ParsedOutput | WrapperParseError = wrapper.parse(raw, request.functions, options)
     except WrapperParseError as exc:
-        return CheckedOutput(ParsedOutput(content=raw.strip() or None), problem=str(exc))
+        parsed = exc
+    return check_parsed(parsed, raw, request)
+
+
+def check_parsed(
+    parsed: ParsedOutput | WrapperParseError, raw: str, request: NormalizedRequest
+) -> CheckedOutput:
+    """Step 6 on a parse (or the reason it failed): keep only calls the client can use."""
+    if not request.functions:
+        return CheckedOutput(ParsedOutput(content=raw.strip() or None))
+    if isinstance(parsed, WrapperParseError):
+        return CheckedOutput(ParsedOutput(content=raw.strip() or None), problem=str(parsed))
 
     by_name = {f["name"]: f for f in request.functions}
     calls = [c for c in parsed.tool_calls if c.name in by_name]

@@ -1,68 +1,179 @@
-"""SSE framing for ``stream: true``.
+"""Step 7 for ``stream: true``: pipeline events -> OpenAI ``chat.completion.chunk`` SSE.
 
-fcproxy must read a whole answer before it knows whether it is a call
-(the parse and schema check need all of it), so a streamed response is sent
-after generation, in the chunk sequence OpenAI's SDK expects: a role chunk,
-the content, each tool call (name and arguments), the finish chunk, an
-optional usage chunk, then ``data: [DONE]``.
+The chunk sequence OpenAI's SDK expects, sent as the model writes::
+
+    data: {"choices": [{"delta": {"role": "assistant", "content": ""}, ...}], ...}
+    data: {"choices": [{"delta": {"content": "Let me"}, "finish_reason": null}], ...}
+    data: {"choices": [{"delta": {"tool_calls": [{"index": 0, "id": "call_...",
+           "type": "function", "function": {"name": "get_weather", "arguments": ""}}]}}]}
+    data: {"choices": [{"delta": {"tool_calls": [{"index": 0,
+           "function": {"arguments": "{\"city\": \"Par"}}]}}]}
+    ...
+    data: {"choices": [{"delta": {}, "finish_reason": "tool_calls"}], ...}
+    data: {"choices": [], "usage": {...}}          (with stream_options.include_usage)
+    data: [DONE]
+
+Every chunk has the same ``id``, ``created`` and ``model``. The ``functions``
+dialect gets ``delta.function_call`` (its first call only); reasoning goes in
+``delta.reasoning_content``. A problem after the first byte (an upstream
+failure mid-stream) is sent as ``data: {"error": {...}}`` before ``[DONE]``,
+which the OpenAI SDK raises as an ``APIError``; warnings are SSE comments
+(``: warning: ...``), which clients ignore and people reading the stream see.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
-from proxy.pipeline import ChatResult
+from proxy.errors import ProxyError
+from proxy.pipeline import StreamEnd, StreamEvent, StreamStart
 from proxy.responses import completion_id
+from wrappers.streaming import OutputDelta
+
+logger = logging.getLogger("fcproxy.streaming")
 
 
-def chunks(result: ChatResult, *, include_usage: bool) -> Iterator[dict[str, Any]]:
-    response_id = completion_id()
-    created = int(time.time())
+class ChunkWriter:
+    """Builds the chunks of one streamed answer."""
 
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
+    def __init__(self, model: str, dialect: str, *, include_usage: bool) -> None:
+        self.id = completion_id()
+        self.created = int(time.time())
+        self.model = model
+        self.dialect = dialect
+        self.include_usage = include_usage
+
+    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         return {
-            "id": response_id,
+            "id": self.id,
             "object": "chat.completion.chunk",
-            "created": created,
-            "model": result.model,
+            "created": self.created,
+            "model": self.model,
             "choices": [
                 {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
             ],
         }
 
-    output = result.output
-    yield chunk({"role": "assistant", "content": ""})
-    if output.content:
-        yield chunk({"content": output.content})
-    if output.tool_calls and result.dialect == "functions":
-        first = output.tool_calls[0]
-        yield chunk({"function_call": {"name": first.name, "arguments": first.arguments}})
-    elif output.tool_calls:
-        for index, call in enumerate(output.tool_calls):
-            yield chunk(
-                {
-                    "tool_calls": [
-                        {
-                            "index": index,
-                            "id": call.id,
-                            "type": "function",
-                            "function": {"name": call.name, "arguments": call.arguments},
-                        }
-                    ]
-                }
-            )
-    yield chunk({}, result.finish_reason)
-    if include_usage:
-        final = chunk({})
-        final["choices"] = []
-        final["usage"] = result.usage.as_dict()
-        yield final
+    def opening(self) -> dict[str, Any]:
+        return self.chunk({"role": "assistant", "content": ""})
+
+    def delta(self, event: OutputDelta) -> dict[str, Any] | None:
+        if event.kind == "content":
+            return self.chunk({"content": event.text})
+        if event.kind == "reasoning":
+            return self.chunk({"reasoning_content": event.text})
+        if self.dialect == "functions":
+            if event.index != 0:
+                return None  # the functions dialect has one call
+            if event.kind == "call":
+                return self.chunk({"function_call": {"name": event.name, "arguments": ""}})
+            return self.chunk({"function_call": {"arguments": event.text}})
+        if event.kind == "call":
+            call = {
+                "index": event.index,
+                "id": event.call_id,
+                "type": "function",
+                "function": {"name": event.name, "arguments": ""},
+            }
+            return self.chunk({"tool_calls": [call]})
+        return self.chunk(
+            {"tool_calls": [{"index": event.index, "function": {"arguments": event.text}}]}
+        )
+
+    def closing(self, end: StreamEnd) -> list[dict[str, Any]]:
+        chunks = [self.chunk({}, end.finish_reason)]
+        if self.include_usage:
+            usage = self.chunk({})
+            usage["choices"] = []
+            usage["usage"] = end.usage.as_dict()
+            chunks.append(usage)
+        return chunks
 
 
-def sse_lines(result: ChatResult, *, include_usage: bool) -> Iterator[bytes]:
-    for item in chunks(result, include_usage=include_usage):
-        yield f"data: {json.dumps(item, ensure_ascii=False)}\n\n".encode()
-    yield b"data: [DONE]\n\n"
+class EventPump:
+    """Runs a pipeline's event stream in a task of its own, handing events over a queue.
+
+    The generator (and the upstream request inside it) lives in one task
+    from start to end, whichever task reads the events: the request handler
+    waits for the first event (watching for a disconnect), the streaming
+    response reads the rest. :meth:`aclose` cancels the task, which closes
+    the upstream request.
+    """
+
+    _END = object()
+
+    def __init__(self, events: AsyncIterator[StreamEvent], *, buffer: int = 64) -> None:
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=buffer)
+        self._task = asyncio.create_task(self._run(events))
+
+    async def _run(self, events: AsyncIterator[StreamEvent]) -> None:
+        try:
+            async for event in events:
+                await self._queue.put(event)
+        except Exception as exc:  # handed to the reader, who raises it
+            await self._queue.put(exc)
+        finally:
+            await events.aclose()  # type: ignore[attr-defined]
+        await self._queue.put(self._END)
+
+    async def next(self) -> StreamEvent:
+        item = await self._queue.get()
+        if item is self._END:
+            raise StopAsyncIteration
+        if isinstance(item, Exception):
+            raise item
+        return item  # type: ignore[no-any-return]
+
+    def __aiter__(self) -> EventPump:
+        return self
+
+    async def __anext__(self) -> StreamEvent:
+        return await self.next()
+
+    async def aclose(self) -> None:
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def sse(data: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(data, ensure_ascii=False).encode() + b"\n\n"
+
+
+DONE = b"data: [DONE]\n\n"
+
+
+async def sse_body(
+    first: StreamStart, events: EventPump, writer: ChunkWriter
+) -> AsyncIterator[bytes]:
+    """The SSE body of a streamed answer, from its first event on."""
+    yield sse(writer.opening())
+    try:
+        async for event in events:
+            if isinstance(event, OutputDelta):
+                chunk = writer.delta(event)
+                if chunk is not None:
+                    yield sse(chunk)
+            elif isinstance(event, StreamEnd):
+                for warning in event.warnings:
+                    yield b": warning: " + _one_line(warning).encode() + b"\n\n"
+                for chunk in writer.closing(event):
+                    yield sse(chunk)
+    except ProxyError as exc:
+        # The status line has gone out: the error travels in the stream.
+        logger.warning("streamed answer failed after its first byte: %s", exc)
+        yield sse(exc.to_body())
+    finally:
+        await events.aclose()
+    yield DONE
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]

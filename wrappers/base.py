@@ -29,7 +29,10 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from wrappers.streaming import Snapshot
 
 Message = dict[str, Any]
 FunctionSchema = dict[str, Any]
@@ -172,6 +175,25 @@ class LLMChatCompletionWrapper(ABC):
         except (ValueError, KeyError, TypeError) as exc:
             raise WrapperParseError(f"{type(exc).__name__}: {exc}", raw) from exc
         return parsed_output_from_message(message)
+
+    def stream_snapshot(
+        self,
+        text: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions,
+        *,
+        starts_in_reasoning: bool = False,
+    ) -> Snapshot:
+        """What is certain about the output so far (``text``, a prefix of the output).
+
+        Each field of the :class:`~wrappers.streaming.Snapshot` must be a
+        prefix of what :meth:`parse` returns for the whole output, whatever
+        follows. The default knows nothing until the end: the answer is then
+        sent in one piece. Formats that can tell more override it.
+        """
+        from wrappers.streaming import EMPTY
+
+        return EMPTY
 
 
 class NativeWrapper(LLMChatCompletionWrapper):

@@ -43,7 +43,9 @@ from typing import ClassVar
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
 from wrappers.grammar import json_call_grammar
+from wrappers.partial_json import parse_prefix
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall, partial_call
 from wrappers.tool_format import (
     Extraction,
     ToolFormatWrapper,
@@ -115,6 +117,26 @@ class HermesWrapper(ToolFormatWrapper):
             only=only,
             max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
         )
+
+    def partial_calls(self, region: str) -> list[PartialCall]:
+        calls: list[PartialCall] = []
+        position = 0
+        while region.startswith(self.call_start, position):
+            found = parse_prefix(region, position + len(self.call_start))
+            if found is None or not isinstance(found.value, dict):
+                break
+            call = partial_call(found.value)
+            if call is not None:
+                calls.append(call)
+            if not found.complete:
+                break
+            close = region.find(self.call_end, found.end)
+            if close == -1:
+                break
+            position = close + len(self.call_end)
+            while position < len(region) and region[position].isspace():
+                position += 1
+        return calls
 
     def extract_calls(self, text: str) -> Extraction:
         first = text.find(self.call_start)

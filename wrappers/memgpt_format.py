@@ -57,7 +57,9 @@ from wrappers.conversation import (
 )
 from wrappers.grammar import memgpt_call_grammar, memgpt_call_schema
 from wrappers.json_extract import extract_json_object, loads_object
+from wrappers.memgpt_stream import memgpt_snapshot
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import EMPTY, Snapshot
 
 INNER_THOUGHTS_KWARG = "inner_thoughts"
 INNER_THOUGHTS_DESCRIPTION = "Deep inner monologue private to you only."
@@ -582,6 +584,24 @@ class MemGPTStyleWrapper(LLMChatCompletionWrapper):
             functions=functions,
             placement=self.inner_thoughts,
             allow_no_call=self.allows_no_call,
+        )
+
+    def stream_snapshot(
+        self,
+        text: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions,
+        *,
+        starts_in_reasoning: bool = False,
+    ) -> Snapshot:
+        if "{" not in text and "}" not in text:
+            return EMPTY  # read_answer takes brace-less output for prose
+        return memgpt_snapshot(
+            reattach_prefill(text, self.prefill(options)),
+            functions=functions,
+            placement=self.inner_thoughts,
+            valid_name=_FUNCTION_NAME.fullmatch,
+            declares=declares_parameter,
         )
 
     def parse(

@@ -20,10 +20,14 @@ two-method API is implemented on top; parallel calls are the default.
 from __future__ import annotations
 
 import json
+import re
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
+
+import regex
 
 from wrappers.base import (
     FunctionSchema,
@@ -37,6 +41,15 @@ from wrappers.base import (
     arguments_as_json_string,
 )
 from wrappers.conversation import Turn, merge_parallel_calls, split_conversation
+from wrappers.streaming import (
+    PartialCall,
+    Snapshot,
+    compile_opener,
+    find_opener,
+    held_text,
+    safe_content_end,
+    split_reasoning_partial,
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,52 @@ class ToolFormatWrapper(NativeWrapper):
         No call: ``Extraction(text, [])``. A call marker whose JSON cannot be
         read: raise :class:`WrapperParseError` (the pipeline retries).
         """
+
+    # ---- streaming ----
+
+    #: Where content ends and a call begins while streaming (``regex`` patterns).
+    #: Default: ``call_start``. It must agree with :meth:`extract_calls`: text
+    #: before the first match is content there too.
+    stream_openers: ClassVar[tuple[str, ...]] = ()
+
+    @cached_property
+    def _openers(self) -> tuple[regex.Pattern[str], ...]:
+        patterns = self.stream_openers or ((re.escape(self.call_start),) if self.call_start else ())
+        return tuple(compile_opener(p) for p in patterns)
+
+    @cached_property
+    def _stop_suffixes(self) -> tuple[regex.Pattern[str], ...]:
+        # parse() cuts these off the end only: hold them back while they end the text.
+        return tuple(compile_opener(re.escape(token) + r"\s*\Z") for token in self.stop)
+
+    def stream_snapshot(
+        self,
+        text: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions,
+        *,
+        starts_in_reasoning: bool = False,
+    ) -> Snapshot:
+        split = split_reasoning_partial(text, starts_inside=starts_in_reasoning)
+        rest = split.rest
+        first = find_opener(rest, self._openers)
+        if first == -1:
+            end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
+            return Snapshot(content=held_text(rest[:end]), reasoning=split.reasoning)
+        return Snapshot(
+            content=held_text(rest[:first]),
+            reasoning=split.reasoning,
+            calls=self.partial_calls(rest[first:]) if not split.inside else [],
+        )
+
+    def partial_calls(self, region: str) -> list[PartialCall]:
+        """The calls known so far in ``region``, the output from its first call opener on.
+
+        Default: none until the output is complete (the calls then come
+        whole). Formats whose arguments are JSON override it, so that
+        arguments leave as they are written.
+        """
+        return []
 
     # ---- the shared parts ----
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import ClassVar, TypeVar
 
 from proxy.backends.base import (
@@ -92,7 +92,9 @@ class AutoBackend:
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         return await self._call(lambda backend: backend.complete(prompt, params))
 
-    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+    async def stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
         backend = await self._speaker()
         try:
             async for delta in backend.stream(prompt, params):

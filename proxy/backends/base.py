@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -124,7 +124,7 @@ async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
     )
 
 
-async def single_delta(completion: Completion) -> AsyncIterator[TextDelta]:
+async def single_delta(completion: Completion) -> AsyncGenerator[TextDelta, None]:
     """A stream of one delta: what a dialect that cannot stream yields."""
     yield TextDelta(
         text=completion.text,
@@ -198,7 +198,7 @@ class Backend(Protocol):
         """Generate a continuation of ``prompt``."""
         ...
 
-    def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+    def stream(self, prompt: str, params: GenerationParams) -> AsyncGenerator[TextDelta, None]:
         """Generate a continuation of ``prompt``, yielded as the upstream writes it.
 
         The same constraints, stops and context checks as :meth:`complete`;
@@ -343,7 +343,9 @@ class HTTPBackend:
     async def post_json(self, path: str, body: dict[str, Any]) -> Any:
         return await self.request_json("POST", path, body)
 
-    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+    async def stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
         """One delta with the whole answer; dialects that can stream override this."""
         completion = await self.complete(prompt, params)  # type: ignore[attr-defined]
         async for delta in single_delta(completion):

@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -177,7 +177,9 @@ class EmbeddedBackend:
             finish_reason=choice.get("finish_reason"),
         )
 
-    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+    async def stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
         async for delta in single_delta(await self.complete(prompt, params)):
             yield delta
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 import httpx
@@ -214,7 +214,9 @@ class LlamaCppBackend(HTTPBackend):
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         return await self._with_server(lambda server: server.complete(prompt, params))
 
-    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+    async def stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
         server = await self._speaker()
         try:
             async for delta in server.stream(prompt, params):

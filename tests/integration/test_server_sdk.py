@@ -201,12 +201,13 @@ def test_streaming_yields_the_call_in_chunks(proxy: RunningProxy, client: openai
         assert_valid(
             chunk.model_dump(mode="json", exclude_unset=True), "CreateChatCompletionStreamResponse"
         )
+    # The name comes once, in the call's first chunk; arguments follow as fragments.
     names = [
         tc.function.name
         for c in chunks
         for choice in c.choices
         for tc in choice.delta.tool_calls or []
-        if tc.function
+        if tc.function and tc.function.name is not None
     ]
     arguments = "".join(
         tc.function.arguments or ""

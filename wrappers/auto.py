@@ -48,6 +48,13 @@ class AutoWrapper(GenericJSONWrapper):
         tokens = {token for c in self.candidates for token in c.wrapper.stop}
         return tuple(sorted(tokens | set(self.stop), key=len, reverse=True))
 
+    def stream_opener_patterns(self) -> tuple[str, ...]:
+        patterns = [p for c in self.candidates for p in c.wrapper.stream_opener_patterns()]
+        return tuple(dict.fromkeys([*patterns, *super().stream_opener_patterns()]))
+
+    def stream_end_tokens(self) -> tuple[str, ...]:
+        return self.end_tokens
+
     def extract_calls(self, text: str) -> Extraction:
         reading = read_any_format(self._strip_end_tokens(text), self.candidates)
         if reading.extraction is not None:

@@ -85,6 +85,14 @@ class GenericJSONWrapper(ToolFormatWrapper):
     results as ``tool`` turns.
     """
 
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "\\{",
+        "\\[",
+        "```",
+    )
+
     stop: ClassVar[tuple[str, ...]] = (IM_END, "<|endoftext|>")
 
     def render_chat(

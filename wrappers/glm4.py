@@ -66,6 +66,7 @@ def _split_reasoning(content: str) -> tuple[str, str]:
 
 
 class Glm4Wrapper(XmlArgumentsWrapper):
+    streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALL
     #: What detection matches: a GLM call, with or without arguments (a Hermes
     #: call has JSON after the tag).

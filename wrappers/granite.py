@@ -62,6 +62,13 @@ def role_turn(role: str, content: str) -> str:
 
 
 class GraniteWrapper(ToolFormatWrapper):
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "<\\|tool_call\\|>",
+        "<tool_call>",
+        "\\[\\s*\\{",
+    )
     call_start: ClassVar[str] = TOOL_CALL
     #: Granite 3.1 / 3.2 write ``<tool_call>`` as text, then the list (Hermes writes an object).
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"(?:<\|tool_call\|>|<tool_call>)\s*\[")

@@ -74,6 +74,7 @@ from wrappers.base import (
 from wrappers.conversation import Turn, arguments_dict, merge_parallel_calls, split_conversation
 from wrappers.memgpt_format import MemGPTStyleWrapper
 from wrappers.registry import find_entry, get_wrapper
+from wrappers.streaming import Snapshot
 from wrappers.template_detection import GENERIC_JSON, wrapper_for_template
 
 #: The name routing recognises in ``wrapper:`` (not a registry entry: it needs a template).
@@ -533,6 +534,24 @@ class JinjaTemplateWrapper(NativeWrapper):
             if fallback.tool_calls:
                 return fallback
         return parsed
+
+    def stream_snapshot(
+        self,
+        text: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions,
+        *,
+        starts_in_reasoning: bool = False,
+    ) -> Snapshot:
+        if self._fallback_parser is not None:
+            # Which of two parsers reads the output is only known at the end.
+            return super().stream_snapshot(text, functions, options)
+        prefix = self.capabilities.answer_prefix
+        if prefix and not text.lstrip().startswith(prefix):
+            text = prefix + text
+        return self.parser.stream_snapshot(
+            text, functions, options, starts_in_reasoning=starts_in_reasoning
+        )
 
     # ---- construction ----
 

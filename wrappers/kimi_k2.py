@@ -42,6 +42,13 @@ def call_id(name: str, index: int) -> str:
 
 
 class KimiK2Wrapper(ToolFormatWrapper):
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "<\\|tool_calls_section_begin\\|>",
+        "<\\|tool_call_begin\\|>",
+        "<\\|tool_call_section_begin\\|>",
+    )
     call_start: ClassVar[str] = SECTION_BEGIN
     stop: ClassVar[tuple[str, ...]] = (IM_END,)
 

@@ -51,6 +51,7 @@ def calls_between_markers(payload: str, text: str) -> list[ExtractedCall]:
 
 
 class Lfm2Wrapper(ToolFormatWrapper):
+    streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = CALL_START
     stop: ClassVar[tuple[str, ...]] = (IM_END,)
 

@@ -96,6 +96,15 @@ class Llama3JSONWrapper(ToolFormatWrapper):
     turn of their own instead of being glued to that message.
     """
 
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "<\\|python_tag\\|>",
+        "\\{",
+        "\\[",
+        "```",
+    )
+
     call_start: ClassVar[str] = PYTHON_TAG
     stop: ClassVar[tuple[str, ...]] = (EOT, EOM, END_OF_TEXT)
 

@@ -67,6 +67,15 @@ class MistralWrapper(ToolFormatWrapper):
     write it bare, breaking the JSON around it).
     """
 
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "\\[TOOL_CALLS\\]",
+        "\\[",
+        "\\{",
+        "[\\w.\\-]+\\[ARGS\\]",
+    )
+
     call_start: ClassVar[str] = TOOL_CALLS
     stop: ClassVar[tuple[str, ...]] = (EOS,)
 

@@ -40,6 +40,12 @@ DEFAULT_SYSTEM = "You are a helpful assistant with some tools."
 
 
 class Phi4MiniWrapper(ToolFormatWrapper):
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "functools",
+        "<\\|tool_call\\|>",
+    )
     call_start: ClassVar[str] = FUNCTOOLS
     stop: ClassVar[tuple[str, ...]] = (END, "<|endoftext|>")
 

@@ -81,6 +81,16 @@ class PythonicWrapper(ToolFormatWrapper):
     prints them with ``%s`` (``city=Paris``), which no parser reads back.
     """
 
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "\\[",
+        "<\\|python_tag\\|>",
+        "<\\|python_start\\|>",
+        "```",
+        "[A-Za-z_][\\w.]*\\s*\\(",
+    )
+
     call_start: ClassVar[str] = "["
     #: Stricter than ``call_start`` (a ``[`` alone is common in prose): what
     #: :mod:`wrappers.detection` looks for.

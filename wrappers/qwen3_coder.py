@@ -111,6 +111,12 @@ def render_calls(turn: Turn) -> str:
 
 
 class Qwen3CoderWrapper(XmlArgumentsWrapper):
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "<tool_call>",
+        "<function=",
+    )
     call_start: ClassVar[str] = TOOL_CALL + "\n" + FUNCTION_OPEN
     #: What detection matches (``call_start`` only ranks it): a function block with
     #: XML parameters, wrapped or not. Functionary v3.1's ``<function=name>{json}`` is not.

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import Snapshot, without_partial_suffix
 from wrappers.tool_format import Extraction
 from wrappers.xml_calls import XmlArgumentsWrapper, extract_function_blocks, text_value
 
@@ -71,6 +72,7 @@ def render_function(function: FunctionSchema) -> str:
 
 
 class SeedOssWrapper(XmlArgumentsWrapper):
+    streams_content: ClassVar[bool] = True
     # The whole opener: detection tries longer openers first, and Qwen3-Coder's
     # (``<tool_call>\n<function=``) would otherwise claim the function blocks inside.
     call_start: ClassVar[str] = TOOL_CALL + "\n" + "<function="
@@ -116,6 +118,21 @@ class SeedOssWrapper(XmlArgumentsWrapper):
         # Seed's reasoning tags, spelled as the base class knows them.
         raw = raw.replace(THINK, "<think>").replace(THINK_END, "</think>")
         return super().parse(raw, functions, options)
+
+    def stream_snapshot(
+        self,
+        text: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions,
+        *,
+        starts_in_reasoning: bool = False,
+    ) -> Snapshot:
+        # As parse() does; a tag still being written waits until it is whole.
+        text = without_partial_suffix(text, (THINK, THINK_END))
+        text = text.replace(THINK, "<think>").replace(THINK_END, "</think>")
+        return super().stream_snapshot(
+            text, functions, options, starts_in_reasoning=starts_in_reasoning
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         # parse() has moved <seed:think> aside; a caller that skips it (the auto

@@ -276,6 +276,15 @@ def safe_content_end(text: str, openers: Sequence[regex.Pattern[str]], start: in
     return end
 
 
+def without_partial_suffix(text: str, tokens: Sequence[str]) -> str:
+    """``text`` minus an end that is the start of one of ``tokens`` (still being written)."""
+    for token in tokens:
+        for size in range(min(len(token) - 1, len(text)), 0, -1):
+            if text.endswith(token[:size]):
+                return text[:-size]
+    return text
+
+
 def find_opener(text: str, openers: Sequence[regex.Pattern[str]]) -> int:
     """Where the first opener matched in full starts (-1: none yet)."""
     best = -1

@@ -138,16 +138,30 @@ class ToolFormatWrapper(NativeWrapper):
     #: Default: ``call_start``. It must agree with :meth:`extract_calls`: text
     #: before the first match is content there too.
     stream_openers: ClassVar[tuple[str, ...]] = ()
+    #: Does :meth:`stream_snapshot` read this format as it is written? Turned on
+    #: per format once its whole case table streams exactly as it parses
+    #: (tests/unit/test_stream_contract.py); until then its answer is sent at the end.
+    streams_content: ClassVar[bool] = False
+
+    def stream_opener_patterns(self) -> tuple[str, ...]:
+        """The patterns of :attr:`stream_openers`, or ``call_start`` when none are declared."""
+        if self.stream_openers:
+            return self.stream_openers
+        return (re.escape(self.call_start),) if self.call_start else ()
+
+    def stream_end_tokens(self) -> tuple[str, ...]:
+        """End-of-turn tokens that :meth:`parse` removes from the end of the output."""
+        return self.stop
 
     @cached_property
     def _openers(self) -> tuple[regex.Pattern[str], ...]:
-        patterns = self.stream_openers or ((re.escape(self.call_start),) if self.call_start else ())
-        return tuple(compile_opener(p) for p in patterns)
+        return tuple(compile_opener(p) for p in self.stream_opener_patterns())
 
     @cached_property
     def _stop_suffixes(self) -> tuple[regex.Pattern[str], ...]:
         # parse() cuts these off the end only: hold them back while they end the text.
-        return tuple(compile_opener(re.escape(token) + r"\s*\Z") for token in self.stop)
+        tokens = self.stream_end_tokens()
+        return tuple(compile_opener(re.escape(token) + r"\s*\Z") for token in tokens)
 
     def stream_snapshot(
         self,
@@ -157,14 +171,17 @@ class ToolFormatWrapper(NativeWrapper):
         *,
         starts_in_reasoning: bool = False,
     ) -> Snapshot:
+        if not self.streams_content:
+            return super().stream_snapshot(text, functions, options)
         split = split_reasoning_partial(text, starts_inside=starts_in_reasoning)
         rest = split.rest
         first = find_opener(rest, self._openers)
+        # An opener still being written may start before the first whole one.
+        end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
         if first == -1:
-            end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
             return Snapshot(content=held_text(rest[:end]), reasoning=split.reasoning)
         return Snapshot(
-            content=held_text(rest[:first]),
+            content=held_text(rest[: min(first, end)]),
             reasoning=split.reasoning,
             calls=self.partial_calls(rest[first:]) if not split.inside else [],
         )

@@ -36,7 +36,7 @@ from proxy.errors import (
     ProxyError,
 )
 from proxy.pipeline import ChatPipeline
-from proxy.redaction import Redactor, install_log_redaction, redact_url
+from proxy.redaction import Redactor, install_log_redaction
 from proxy.responses import chat_completion
 from proxy.routing import Router
 from proxy.schemas import ChatCompletionRequest, describe_validation_error
@@ -145,7 +145,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             return JSONResponse(status, status_code=status_code)
         upstreams = [
             {
-                "url": redact_url(b.base_url),
+                "url": redactor.redact(b.base_url),
                 "backend": b.name,
                 "ok": c.ok,
                 "detail": redactor.redact(c.detail),

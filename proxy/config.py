@@ -68,7 +68,8 @@ class ModelEntry(BaseModel):
     #: Backend dialect; default: the global ``backend`` (``auto`` finds out).
     backend: str | None = None
     #: API key for this entry's upstream; default: the global ``upstream_api_key``.
-    upstream_api_key: str | None = None
+    #: (repr=False: a settings object in a log line or test report shows no key.)
+    upstream_api_key: str | None = Field(default=None, repr=False)
     #: Model name to send upstream (LM Studio routes by it); default: none.
     upstream_model: str | None = None
     #: Context window in tokens; default: the global ``context_window``.
@@ -103,7 +104,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     upstream: str | None = None
     backend: str | None = None
-    upstream_api_key: str | None = None
+    upstream_api_key: str | None = Field(default=None, repr=False)
     upstream_model: str | None = None
     wrapper: str = "chatml"
     chat_template: str | None = None
@@ -121,7 +122,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     # NoDecode: these three come from the environment as one key, a
     # comma-separated list or a JSON list (see _string_list), not JSON only.
-    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

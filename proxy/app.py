@@ -24,18 +24,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy import __version__
+from proxy.access import ApiKeys, install_access_guards, require_json
 from proxy.backends.base import Backend
 from proxy.config import Settings
 from proxy.embeddings import create_embeddings
 from proxy.embeddings import parse_request as parse_embedding_request
 from proxy.errors import (
-    AuthenticationError,
     InvalidRequestError,
     NotFound,
     PayloadTooLarge,
     ProxyError,
 )
 from proxy.pipeline import ChatPipeline, StreamStart
+from proxy.redaction import Redactor, install_log_redaction
 from proxy.responses import chat_completion
 from proxy.routing import Router
 from proxy.schemas import ChatCompletionRequest, describe_validation_error
@@ -66,16 +67,17 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.router = router
+    # Upstream keys and URL passwords never leave in an answer or a log line.
+    redactor = Redactor.from_settings(settings)
+    install_log_redaction(redactor)
+    app.state.redactor = redactor
+    keys = ApiKeys(settings.api_keys)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    _install_error_handlers(app)
+    install_access_guards(app, settings)
+    _install_error_handlers(app, redactor)
 
     def check_auth(request: Request) -> None:
-        if not settings.api_keys:
-            return  # MemGPT sends "Bearer None"; accept anything unless keys are set
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or token not in settings.api_keys:
-            raise AuthenticationError("Incorrect or missing API key (Authorization: Bearer ...).")
+        keys.check(request)
 
     async def chat_completions(request: Request) -> Response:
         check_auth(request)
@@ -95,7 +97,9 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         headers = {"x-fcproxy-attempts": str(result.attempts)}
         if result.warnings:
             headers["x-fcproxy-warning"] = (
-                "; ".join(result.warnings)[:500].encode("ascii", "replace").decode()
+                redactor.redact("; ".join(result.warnings))[:500]
+                .encode("ascii", "replace")
+                .decode()
             )
         return JSONResponse(chat_completion(result), headers=headers)
 
@@ -118,7 +122,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             chat_request.model, prepared.normalized.dialect, include_usage=include_usage
         )
         return StreamingResponse(
-            sse_body(first, events, writer),
+            sse_body(first, events, writer, redactor),
             media_type="text/event-stream",
             headers={"x-fcproxy-attempts": str(first.attempt), "cache-control": "no-cache"},
         )
@@ -147,20 +151,26 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             ],
         }
 
-    async def health() -> JSONResponse:
+    async def health(request: Request) -> JSONResponse:
         checks = await asyncio.gather(*(b.health() for b in router.backends()))
+        ok = all(c.ok for c in checks)
+        status = {"status": "ok" if ok else "unavailable"}
+        status_code = 200 if ok else 503
+        if not keys.allows(request):
+            # With keys set, a caller without one learns only up or down (what
+            # a load balancer's check needs), not versions, URLs or errors.
+            return JSONResponse(status, status_code=status_code)
         upstreams = [
-            {"url": b.base_url, "backend": b.name, "ok": c.ok, "detail": c.detail}
+            {
+                "url": redactor.redact(b.base_url),
+                "backend": b.name,
+                "ok": c.ok,
+                "detail": redactor.redact(c.detail),
+            }
             for b, c in zip(router.backends(), checks, strict=True)
         ]
-        ok = all(c.ok for c in checks)
         return JSONResponse(
-            {
-                "status": "ok" if ok else "unavailable",
-                "version": __version__,
-                "upstreams": upstreams,
-            },
-            status_code=200 if ok else 503,
+            {**status, "version": __version__, "upstreams": upstreams}, status_code=status_code
         )
 
     for prefix in ("/v1", ""):
@@ -178,6 +188,7 @@ def _owner(backend: Backend) -> str:
 
 
 async def _read_json(request: Request) -> Any:
+    require_json(request)
     raw = await request.body()
     if not raw:
         raise InvalidRequestError("The request body is empty; send a JSON object.")
@@ -210,16 +221,20 @@ async def _cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
         watcher.cancel()
 
 
-def _error_response(error: ProxyError) -> JSONResponse:
-    return JSONResponse(error.to_body(), status_code=error.status_code)
+def _error_response(error: ProxyError, redactor: Redactor | None = None) -> JSONResponse:
+    body = error.to_body()
+    if redactor is not None:
+        # An upstream's error text is quoted in messages; it may echo a secret.
+        body = redactor.redact_json(body)
+    return JSONResponse(body, status_code=error.status_code)
 
 
-def _install_error_handlers(app: FastAPI) -> None:
+def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
     async def on_proxy_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProxyError)
         level = logging.WARNING if exc.status_code >= 500 else logging.INFO
         logger.log(level, "%s %s -> %d %s", request.method, request.url.path, exc.status_code, exc)
-        return _error_response(exc)
+        return _error_response(exc, redactor)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -229,10 +244,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             error = ProxyError(str(exc.detail))
             error.status_code = exc.status_code
             error.error_type = "invalid_request_error"
-        return _error_response(error)
+        return _error_response(error, redactor)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
-        return _error_response(InvalidRequestError(f"Invalid request: {exc}"))
+        return _error_response(InvalidRequestError(f"Invalid request: {exc}"), redactor)
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -13,6 +13,7 @@ import typer
 from proxy import __version__
 from proxy.config import EMBEDDED, Settings, load_settings
 from proxy.errors import ConfigError
+from proxy.redaction import Redactor, install_log_redaction, redact_url
 
 app = typer.Typer(
     name="fcproxy",
@@ -134,6 +135,25 @@ def serve(
         Optional[str],  # noqa: UP045
         typer.Option(help="debug, info, warning or error [default info]", show_default=False),
     ] = None,
+    allowed_host: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            help="Answer only requests addressed to this host name (the Host header); "
+            "repeat for more; *.example.com for subdomains; localhost and 127.0.0.1 always "
+            "work. Stops DNS-rebinding pages [env FCPROXY_ALLOWED_HOSTS, comma-separated; "
+            "default: any host]",
+            show_default=False,
+        ),
+    ] = None,
+    cors_origin: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(
+            help="Let web pages from this origin (e.g. http://localhost:3000) call the API "
+            "from a browser; repeat for more; * for any [env FCPROXY_CORS_ORIGINS, "
+            "comma-separated; default: none, CORS off]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the OpenAI-compatible server.
 
@@ -151,6 +171,9 @@ def serve(
         "timeout": timeout,
         "max_retries": max_retries,
         "log_level": log_level,
+        # An unused repeatable flag may arrive as []: that is "not given".
+        "allowed_hosts": allowed_host or None,
+        "cors_origins": cors_origin or None,
     }
     settings = _load_or_exit(config, cli_values)
     _configure_logging(settings.log_level)
@@ -164,7 +187,7 @@ def serve(
     except ConfigError as exc:
         _fail(str(exc))
     log = logging.getLogger("fcproxy")
-    upstream = settings.upstream or "the bundled model, in-process"
+    upstream = redact_url(settings.upstream or "the bundled model, in-process")
     if settings.backend_name == "embedded":
         log.info("no upstream configured: serving %s with llama.cpp (embedded backend)", upstream)
     log.info(
@@ -227,6 +250,9 @@ def doctor(
         _fail("doctor needs an upstream: --upstream URL (or upstream: in the config)")
     if settings.backend_name == EMBEDDED:
         _fail("the embedded backend has no upstream to examine; pass --backend auto or another")
+    # The report quotes the upstream's answers: keep its key and password out.
+    redactor = Redactor.for_upstream(settings.upstream, settings.upstream_api_key)
+    install_log_redaction(redactor)
     report = asyncio.run(
         run_doctor(
             settings.upstream,
@@ -237,12 +263,12 @@ def doctor(
         )
     )
     if json_output:
-        typer.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(redactor.redact_json(report.to_json()), indent=2, ensure_ascii=False))
     else:
-        typer.echo(format_report(report))
+        typer.echo(redactor.redact(format_report(report)))
     if not report.reachable:
         if not json_output:
-            typer.echo(f"fcproxy: error: {report.error}", err=True)
+            typer.echo(f"fcproxy: error: {redactor.redact(report.error or '')}", err=True)
         raise typer.Exit(1)
 
 
@@ -305,7 +331,7 @@ def _load_or_exit(config: Path | None, cli_values: dict[str, Any]) -> Settings:
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"fcproxy: error: {message}", err=True)
+    typer.echo(f"fcproxy: error: {redact_url(message)}", err=True)
     raise typer.Exit(code)
 
 

@@ -9,17 +9,21 @@ The backend defaults to ``embedded`` without an upstream and to ``auto``
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+from pydantic_settings.exceptions import SettingsError
 
 from proxy.errors import ConfigError
 
@@ -64,7 +68,8 @@ class ModelEntry(BaseModel):
     #: Backend dialect; default: the global ``backend`` (``auto`` finds out).
     backend: str | None = None
     #: API key for this entry's upstream; default: the global ``upstream_api_key``.
-    upstream_api_key: str | None = None
+    #: (repr=False: a settings object in a log line or test report shows no key.)
+    upstream_api_key: str | None = Field(default=None, repr=False)
     #: Model name to send upstream (LM Studio routes by it); default: none.
     upstream_model: str | None = None
     #: Context window in tokens; default: the global ``context_window``.
@@ -99,7 +104,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     upstream: str | None = None
     backend: str | None = None
-    upstream_api_key: str | None = None
+    upstream_api_key: str | None = Field(default=None, repr=False)
     upstream_model: str | None = None
     wrapper: str = "chatml"
     chat_template: str | None = None
@@ -115,7 +120,11 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=1, ge=0, le=5)
     grammar: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
-    api_keys: list[str] = Field(default_factory=list)
+    # NoDecode: these three come from the environment as one key, a
+    # comma-separated list or a JSON list (see _string_list), not JSON only.
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     models: list[ModelEntry] = Field(default_factory=list)
 
@@ -125,8 +134,47 @@ class Settings(BaseSettings):
         if value is None or value == "":
             return None
         if not value.startswith(("http://", "https://")):
-            raise ValueError(f"upstream must start with http:// or https://, got {value!r}")
+            # Without a scheme, "user:password@host" is no URL to redact: cut it.
+            shown = "[redacted]@" + value.rpartition("@")[2] if "@" in value else value
+            raise ValueError(f"upstream must start with http:// or https://, got {shown!r}")
         return value.rstrip("/")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: Any) -> Any:
+        keys = _string_list(value, "api_keys")
+        for key in _strings(keys):
+            # Never quote the key itself: the message goes to the terminal and logs.
+            if not _HEADER_TOKEN.fullmatch(key):
+                raise ValueError(
+                    "an API key must be printable ASCII without spaces or commas "
+                    "(clients send it in the Authorization header)"
+                )
+        return keys
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _parse_allowed_hosts(cls, value: Any) -> Any:
+        hosts = [_lower_host(host) for host in _strings(_string_list(value, "allowed_hosts"))]
+        for host in hosts:
+            if not _HOST_PATTERN.fullmatch(host):
+                raise ValueError(
+                    f"{host!r} is not a host name: give names without scheme, port or path "
+                    "(example.com, *.example.com, 192.168.1.5, [::1], or * for any)"
+                )
+        return hosts
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_cors_origins(cls, value: Any) -> Any:
+        origins = [o.rstrip("/") for o in _strings(_string_list(value, "cors_origins"))]
+        for origin in origins:
+            if origin != "*" and not _ORIGIN_PATTERN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin: give scheme://host[:port] as a browser "
+                    "sends it (https://app.example.com, http://localhost:3000), or * for any"
+                )
+        return origins
 
     @field_validator("backend", mode="before")
     @classmethod
@@ -168,6 +216,52 @@ class Settings(BaseSettings):
         # environment; the YAML file is passed in as init kwargs too but
         # merged underneath by load_settings().
         return (init_settings, env_settings)
+
+
+#: What may appear in a bearer token (RFC 6750's b64token, without "," so that a
+#: comma-separated list stays unambiguous).
+_HEADER_TOKEN = re.compile(r"[A-Za-z0-9._~+/=:@!#$%&'*^`|-]+")
+#: A host name, a "*." wildcard of one, an IPv4 or a bracketed IPv6 address, or "*".
+_HOST_PATTERN = re.compile(r"\*|(\*\.)?[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\]")
+_ORIGIN_PATTERN = re.compile(r"https?://[^/\s?#]+")
+
+
+def _string_list(value: Any, name: str) -> Any:
+    """A list option as the environment or YAML give it: one value, a
+    comma-separated list, or a JSON list; empty (or null) is no value.
+
+    ``"k1"``, ``"k1, k2"``, ``'["k1", "k2"]'`` and ``["k1", "k2"]`` all work.
+    """
+    if value is None:
+        return []
+    if isinstance(value, list):  # from YAML or CLI flags
+        return [v.strip() if isinstance(v, str) else v for v in value if str(v).strip()]
+    if not isinstance(value, str):
+        return value  # pydantic rejects it with its type
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{name} starts with '[' but is not a JSON list ({exc.msg}); "
+                'give ["a", "b"] or a,b'
+            ) from None
+        if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+            raise ValueError(f"{name} must be a JSON list of strings")
+        return [v.strip() for v in parsed if v.strip()]
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _strings(values: Any) -> list[str]:
+    """The items of a list option, which must all be text."""
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError("must be a list of strings")
+    return values
+
+
+def _lower_host(host: str) -> str:
+    return host.strip().lower().rstrip(".")
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -220,6 +314,11 @@ def load_settings(
     merged.update(given)
     try:
         return Settings(**merged)
+    except SettingsError as exc:
+        # pydantic-settings could not decode an FCPROXY_* variable (a JSON
+        # value that is not JSON): one line, not a traceback.
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        raise ConfigError(f"invalid environment: {exc}{cause}") from exc
     except ValidationError as exc:
         where = f" (config file {path})" if path else ""
         problems = "; ".join(

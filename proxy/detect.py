@@ -47,6 +47,7 @@ from typing import Any
 import httpx
 
 from proxy.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from proxy.redaction import redact_url
 
 #: Seconds each probe may take, and the whole detection.
 PROBE_TIMEOUT = 3.0
@@ -263,15 +264,15 @@ async def detect(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Detection:
     """Probe ``url`` (see the module docstring) and say what serves there."""
-    url = url.rstrip("/")
+    shown = redact_url(url.rstrip("/"))  # messages name the URL without its password
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     async with httpx.AsyncClient(
-        base_url=url,
+        base_url=url.rstrip("/"),
         headers=headers,
         timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
         transport=transport,
     ) as client:
-        prober = _Prober(client, url)
+        prober = _Prober(client, shown)
         try:
             async with asyncio.timeout(deadline):
                 for probe in PROBES:
@@ -279,15 +280,15 @@ async def detect(
                         return found
         except TimeoutError:
             raise UpstreamTimeout(
-                f"The upstream at {url} did not say what it is within {deadline:g} s."
+                f"The upstream at {shown} did not say what it is within {deadline:g} s."
             ) from None
     if prober.statuses and all(status in (401, 403) for status in prober.statuses):
         raise UpstreamError(
-            f"The upstream at {url} answered HTTP {prober.statuses[0]} to every probe: "
+            f"The upstream at {shown} answered HTTP {prober.statuses[0]} to every probe: "
             "is upstream_api_key right?"
         )
     if not prober.statuses:
-        raise UpstreamTimeout(f"The upstream at {url} answered no probe within {timeout:g} s.")
+        raise UpstreamTimeout(f"The upstream at {shown} answered no probe within {timeout:g} s.")
     return Detection(
         server="openai-compatible",
         backend="openai-completions",

@@ -41,6 +41,7 @@ from proxy.backends import ALIASES, create_backend
 from proxy.backends.base import Backend, SelfDescribing, UpstreamConfig, UpstreamProps
 from proxy.detect import PROBE_TIMEOUT, SERVERS, Detection, detect
 from proxy.errors import EmbeddingsNotSupported, ProxyError, UpstreamError
+from proxy.redaction import redact_url
 
 #: Lines of the chat template shown in the human-readable report.
 TEMPLATE_LINES = 3
@@ -97,7 +98,7 @@ async def run_doctor(
 ) -> DoctorReport:
     """Ask the upstream at ``url`` everything ``fcproxy doctor`` shows."""
     url = url.rstrip("/")
-    report = DoctorReport(upstream=url)
+    report = DoctorReport(upstream=redact_url(url))
     try:
         detection = await detect(url, api_key=api_key, timeout=min(timeout, PROBE_TIMEOUT))
     except UpstreamError as exc:

@@ -108,6 +108,21 @@ class NotFound(ProxyError):
     code = "not_found"
 
 
+class UnsupportedMediaType(ProxyError):
+    """A POST body that is not declared JSON (a form or text/plain: what a
+    foreign web page can send without the browser asking first)."""
+
+    status_code = 415
+    error_type = "invalid_request_error"
+    code = "unsupported_media_type"
+
+
+class HostNotAllowed(InvalidRequestError):
+    """The Host header names no host of ``allowed_hosts`` (DNS rebinding)."""
+
+    code = "host_not_allowed"
+
+
 class EmbeddingsNotSupported(InvalidRequestError):
     """The upstream behind this model cannot compute embeddings."""
 

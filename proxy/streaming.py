@@ -33,6 +33,7 @@ from typing import Any
 
 from proxy.errors import ProxyError
 from proxy.pipeline import StreamEnd, StreamEvent, StreamStart
+from proxy.redaction import Redactor
 from proxy.responses import completion_id
 from wrappers.streaming import OutputDelta
 
@@ -151,9 +152,13 @@ DONE = b"data: [DONE]\n\n"
 
 
 async def sse_body(
-    first: StreamStart, events: EventPump, writer: ChunkWriter
+    first: StreamStart, events: EventPump, writer: ChunkWriter, redactor: Redactor
 ) -> AsyncIterator[bytes]:
-    """The SSE body of a streamed answer, from its first event on."""
+    """The SSE body of a streamed answer, from its first event on.
+
+    Warnings and errors quote upstream text: they pass the redactor, like
+    every other error answer.
+    """
     yield sse(writer.opening())
     try:
         async for event in events:
@@ -163,13 +168,14 @@ async def sse_body(
                     yield sse(chunk)
             elif isinstance(event, StreamEnd):
                 for warning in event.warnings:
-                    yield b": warning: " + _one_line(warning).encode() + b"\n\n"
+                    line = _one_line(redactor.redact(warning))
+                    yield b": warning: " + line.encode() + b"\n\n"
                 for chunk in writer.closing(event):
                     yield sse(chunk)
     except ProxyError as exc:
         # The status line has gone out: the error travels in the stream.
         logger.warning("streamed answer failed after its first byte: %s", exc)
-        yield sse(exc.to_body())
+        yield sse(redactor.redact_json(exc.to_body()))
     finally:
         await events.aclose()
     yield DONE

@@ -37,6 +37,7 @@ from proxy.backends.base import (
 )
 from proxy.detect import PROBE_TIMEOUT, Detection, detect
 from proxy.errors import UpstreamError, UpstreamUnavailable
+from proxy.redaction import redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class AutoBackend:
 
     def __init__(self, config: UpstreamConfig, factory: Factory | None = None) -> None:
         self.config = config
-        self.base_url = config.url.rstrip("/")
+        self.base_url = redact_url(config.url.rstrip("/"))  # for messages; see Backend
         #: What the last successful probe found (kept after a connection failure).
         self.detection: Detection | None = None
         self._factory = factory
@@ -168,7 +169,7 @@ class AutoBackend:
 
     async def _identify(self) -> Backend:
         found = await detect(
-            self.base_url,
+            self.config.url,
             api_key=self.config.api_key,
             timeout=min(self.config.timeout, PROBE_TIMEOUT),
             connect_timeout=self.config.connect_timeout,

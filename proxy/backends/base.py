@@ -35,6 +35,7 @@ from proxy.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from proxy.redaction import Redactor, redact_url
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,8 @@ class Backend(Protocol):
         """The ``--backend`` value that selects this dialect."""
         ...
 
+    #: Where the upstream lives, for messages and logs: its password (if the
+    #: URL has one) is redacted. Requests go to ``UpstreamConfig.url``.
     base_url: str
 
     @property
@@ -274,11 +277,14 @@ class HTTPBackend:
 
     def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
         self.config = config
-        self.base_url = config.url.rstrip("/")
+        self.base_url = redact_url(config.url.rstrip("/"))
+        #: Cleans quotes of the upstream's answers: a server may echo our
+        #: Authorization header (the key, or the URL's password) in an error.
+        self.redactor = Redactor.for_upstream(config.url, config.api_key)
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         # One client per upstream: its connection pool is what keeps latency low.
         self._client = client or httpx.AsyncClient(
-            base_url=self.base_url,
+            base_url=config.url.rstrip("/"),
             headers=headers,
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
             limits=httpx.Limits(
@@ -324,7 +330,8 @@ class HTTPBackend:
     def read_json(self, method: str, path: str, response: httpx.Response) -> Any:
         """The JSON of a response; an error status or non-JSON raises as ``request_json`` does."""
         url = f"{self.base_url}{path}"
-        text = response.text
+        # Redacted before it is cut: a cut could leave half a key behind.
+        text = self.redactor.redact(response.text)
         if response.status_code >= 400:
             if looks_like_context_overflow(text):
                 raise ContextLengthExceeded(detail=text)

@@ -124,7 +124,7 @@ class TextCompletionBackend(HTTPBackend):
             return
         error = data["error"]
         message = error.get("message", error) if isinstance(error, dict) else error
-        detail = str(message)
+        detail = self.redactor.redact(str(message))
         if looks_like_context_overflow(detail):
             raise ContextLengthExceeded(detail=detail)
         raise UpstreamError(
@@ -156,7 +156,7 @@ class TextCompletionBackend(HTTPBackend):
         if response.status_code >= 400 and _NO_EMBEDDINGS.search(response.text):
             raise EmbeddingsNotSupported(
                 f"The upstream {self.name} server at {self.base_url} cannot compute "
-                f"embeddings as started: {response.text[:300]}"
+                f"embeddings as started: {self.redactor.redact(response.text)[:300]}"
             )
         data = self.read_json("POST", path, response)
         self.raise_for_error_answer(data, path)

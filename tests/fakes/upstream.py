@@ -159,6 +159,8 @@ EMBEDDING_DIM = 4
 
 Answer = dict[str, Any] | Response
 Handler = Callable[[dict[str, Any]], Awaitable[Answer]]
+#: A failure's body: JSON (a dict), text, or made from the request (to echo it).
+FailureBody = dict[str, Any] | str | Callable[["RecordedRequest"], dict[str, Any] | str]
 
 _WORD = re.compile(r"\S+")
 
@@ -211,8 +213,8 @@ class FakeUpstream:
         #: The prompt of each generation as the model saw it (after webui's silent cut).
         self.prompts_seen: list[str] = []
         self._replies: deque[str] = deque()
-        self._failures: deque[tuple[int, dict[str, Any] | str]] = deque()
-        self._embedding_failures: deque[tuple[int, dict[str, Any] | str]] = deque()
+        self._failures: deque[tuple[int, FailureBody]] = deque()
+        self._embedding_failures: deque[tuple[int, FailureBody]] = deque()
         self._routes: dict[tuple[str, str], Handler] = {}
         self._generation_routes: set[tuple[str, str]] = set()
         self.become(dialect)
@@ -249,11 +251,16 @@ class FakeUpstream:
         del self._routes[(method, path)]
         self._generation_routes.discard((method, path))
 
-    def fail(self, status: int, body: dict[str, Any] | str) -> None:
-        """Answer the next generation request with this status and body (JSON if a dict)."""
+    def fail(self, status: int, body: FailureBody) -> None:
+        """Answer the next generation request with this status and body (JSON if a dict).
+
+        A callable body is called with the request: ``fake.fail(401, lambda r:
+        f"bad key: {r.headers['authorization']}")`` is a server that echoes
+        the credentials it was sent.
+        """
         self._failures.append((status, body))
 
-    def fail_embeddings(self, status: int, body: dict[str, Any] | str) -> None:
+    def fail_embeddings(self, status: int, body: FailureBody) -> None:
         """Answer the next embeddings request with this status and body (JSON if a dict)."""
         self._embedding_failures.append((status, body))
 
@@ -342,9 +349,8 @@ class FakeUpstream:
     async def _dispatch(self, request: Request) -> Response:
         body = await _json_object(request)
         key = (request.method, request.url.path)
-        self.requests.append(
-            RecordedRequest(request.method, request.url.path, body, dict(request.headers))
-        )
+        recorded = RecordedRequest(request.method, request.url.path, body, dict(request.headers))
+        self.requests.append(recorded)
         handler = self._routes.get(key)
         if handler is None:
             return self._not_found()
@@ -358,6 +364,8 @@ class FakeUpstream:
             failures = self._embedding_failures
         if failures:
             status, payload = failures.popleft()
+            if callable(payload):
+                payload = payload(recorded)
             if isinstance(payload, str):
                 return PlainTextResponse(payload, status_code=status)
             return JSONResponse(payload, status_code=status)

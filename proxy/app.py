@@ -21,10 +21,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy import __version__
 from proxy.backends.base import Backend
+from proxy.capacity import GatedBackend
+from proxy.client_limits import RequestBodyDeadline
 from proxy.config import Settings
 from proxy.embeddings import create_embeddings
 from proxy.embeddings import parse_request as parse_embedding_request
@@ -67,6 +70,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.router = router
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestBodyDeadline, timeout=settings.body_timeout)
     _install_error_handlers(app)
 
     def check_auth(request: Request) -> None:
@@ -133,7 +137,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     async def health() -> JSONResponse:
         checks = await asyncio.gather(*(b.health() for b in router.backends()))
         upstreams = [
-            {"url": b.base_url, "backend": b.name, "ok": c.ok, "detail": c.detail}
+            {"url": b.base_url, "backend": b.name, "ok": c.ok, "detail": c.detail, **_capacity(b)}
             for b, c in zip(router.backends(), checks, strict=True)
         ]
         ok = all(c.ok for c in checks)
@@ -152,6 +156,11 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         app.add_api_route(f"{prefix}/models", list_models, methods=["GET"])
         app.add_api_route(f"{prefix}/health", health, methods=["GET"])
     return app
+
+
+def _capacity(backend: Backend) -> dict[str, Any]:
+    """In-flight and queued requests of the backend's upstream, and its limits."""
+    return backend.gate.snapshot() if isinstance(backend, GatedBackend) else {}
 
 
 def _owner(backend: Backend) -> str:
@@ -194,7 +203,7 @@ async def _cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
 
 
 def _error_response(error: ProxyError) -> JSONResponse:
-    return JSONResponse(error.to_body(), status_code=error.status_code)
+    return JSONResponse(error.to_body(), status_code=error.status_code, headers=error.headers)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -217,6 +226,14 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         return _error_response(InvalidRequestError(f"Invalid request: {exc}"))
 
+    async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+        # The client left (or was closed to make room) while sending its body:
+        # nobody reads this answer, and it is no server error.
+        logger.info(
+            "%s %s: the client left before sending its whole body", request.method, request.url.path
+        )
+        return _error_response(InvalidRequestError("The client disconnected."))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return _error_response(
@@ -226,6 +243,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProxyError, on_proxy_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(ClientDisconnect, on_client_disconnect)
     app.add_exception_handler(Exception, on_unexpected)
 
 

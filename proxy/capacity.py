@@ -243,6 +243,8 @@ class GatedBackend:
         return self.inner.supports_json_schema
 
     def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet (copying, unpickling): no endless recursion
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:

@@ -227,6 +227,17 @@ def test_past_max_client_connections_the_oldest_stalled_connection_makes_room(
     assert all(s.closed_after is None for s in stalled[-10:]), "the newer ones stayed"
 
 
+def test_serve_flags_set_the_capacity_and_keep_alive(webui: FakeUpstream, stalls: Stalls) -> None:
+    flags = ("--max-concurrency", "2", "--max-queue", "3", "--queue-timeout", "5")
+    with fcproxy(webui, *flags, "--keep-alive-timeout", "1") as proxy:
+        [upstream] = httpx.get(proxy.url + "/health", timeout=5).json()["upstreams"]
+        assert (upstream["max_concurrency"], upstream["max_queue"]) == (2, 3)
+        idle = stalls.open(proxy.port, HEAD + BODY)
+        stalls.wait_until(lambda: idle.closed_after is not None, timeout=10)
+    assert idle.status == 200, "served, then closed once idle for keep_alive_timeout"
+    assert idle.closed_after is not None and 1.0 <= idle.closed_after < 5
+
+
 class HeldUpstream(FakeUpstream):
     """webui whose generations wait until the test releases them."""
 

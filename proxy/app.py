@@ -21,11 +21,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy import __version__
 from proxy.access import ApiKeys, install_access_guards, require_json
 from proxy.backends.base import Backend
+from proxy.capacity import GatedBackend
+from proxy.client_limits import RequestBodyDeadline
 from proxy.config import Settings
 from proxy.embeddings import create_embeddings
 from proxy.embeddings import parse_request as parse_embedding_request
@@ -73,6 +76,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     app.state.redactor = redactor
     keys = ApiKeys(settings.api_keys)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestBodyDeadline, timeout=settings.body_timeout)
     install_access_guards(app, settings)
     _install_error_handlers(app, redactor)
 
@@ -166,6 +170,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
                 "backend": b.name,
                 "ok": c.ok,
                 "detail": redactor.redact(c.detail),
+                **_capacity(b),
             }
             for b, c in zip(router.backends(), checks, strict=True)
         ]
@@ -179,6 +184,11 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         app.add_api_route(f"{prefix}/models", list_models, methods=["GET"])
         app.add_api_route(f"{prefix}/health", health, methods=["GET"])
     return app
+
+
+def _capacity(backend: Backend) -> dict[str, Any]:
+    """In-flight and queued requests of the backend's upstream, and its limits."""
+    return backend.gate.snapshot() if isinstance(backend, GatedBackend) else {}
 
 
 def _owner(backend: Backend) -> str:
@@ -226,7 +236,7 @@ def _error_response(error: ProxyError, redactor: Redactor | None = None) -> JSON
     if redactor is not None:
         # An upstream's error text is quoted in messages; it may echo a secret.
         body = redactor.redact_json(body)
-    return JSONResponse(body, status_code=error.status_code)
+    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
 def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
@@ -249,6 +259,14 @@ def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
     async def on_validation_error(request: Request, exc: Exception) -> Response:
         return _error_response(InvalidRequestError(f"Invalid request: {exc}"), redactor)
 
+    async def on_client_disconnect(request: Request, exc: Exception) -> Response:
+        # The client left (or was closed to make room) while sending its body:
+        # nobody reads this answer, and it is no server error.
+        logger.info(
+            "%s %s: the client left before sending its whole body", request.method, request.url.path
+        )
+        return _error_response(InvalidRequestError("The client disconnected."))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return _error_response(
@@ -258,6 +276,7 @@ def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
     app.add_exception_handler(ProxyError, on_proxy_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(ClientDisconnect, on_client_disconnect)
     app.add_exception_handler(Exception, on_unexpected)
 
 

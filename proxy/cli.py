@@ -154,6 +154,63 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    max_concurrency: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            help="Requests at once to each upstream; the rest wait in a queue "
+            "[env FCPROXY_MAX_CONCURRENCY; default: sized to the backend, 1 for embedded, "
+            "4 for local servers, 16 for openai-completions]",
+            show_default=False,
+        ),
+    ] = None,
+    max_queue: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            help="Requests that may wait for each upstream; more get 429 with Retry-After "
+            "[env FCPROXY_MAX_QUEUE; default 16]",
+            show_default=False,
+        ),
+    ] = None,
+    queue_timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            help="Seconds a request may wait in that queue before 429 "
+            "[env FCPROXY_QUEUE_TIMEOUT_S; default 120]",
+            show_default=False,
+        ),
+    ] = None,
+    max_client_connections: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            help="Client connections at once; past it the longest-idle or slowest is closed "
+            "[env FCPROXY_MAX_CLIENT_CONNECTIONS; default 1024, kept under the open-files limit]",
+            show_default=False,
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            help="Seconds a client has to send the request line and headers "
+            "[env FCPROXY_HEADER_TIMEOUT; default 10]",
+            show_default=False,
+        ),
+    ] = None,
+    body_timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            help="Seconds a client has to send the whole request body, else 408 "
+            "[env FCPROXY_BODY_TIMEOUT; default 60]",
+            show_default=False,
+        ),
+    ] = None,
+    keep_alive_timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            help="Seconds an idle connection stays open between requests "
+            "[env FCPROXY_KEEP_ALIVE_TIMEOUT; default 15]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run the OpenAI-compatible server.
 
@@ -174,13 +231,19 @@ def serve(
         # An unused repeatable flag may arrive as []: that is "not given".
         "allowed_hosts": allowed_host or None,
         "cors_origins": cors_origin or None,
+        "max_concurrency": max_concurrency,
+        "max_queue": max_queue,
+        "queue_timeout_s": queue_timeout,
+        "max_client_connections": max_client_connections,
+        "header_timeout": header_timeout,
+        "body_timeout": body_timeout,
+        "keep_alive_timeout": keep_alive_timeout,
     }
     settings = _load_or_exit(config, cli_values)
     _configure_logging(settings.log_level)
 
-    import uvicorn
-
     from proxy.app import create_app
+    from proxy.server import serve as serve_http
 
     try:
         application = create_app(settings)
@@ -201,13 +264,7 @@ def serve(
     )
     if settings.models:
         log.info("model table: %s", ", ".join(m.name for m in settings.models))
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=settings.log_level == "debug",
-    )
+    serve_http(application, settings)
 
 
 @app.command()

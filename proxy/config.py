@@ -74,6 +74,12 @@ class ModelEntry(BaseModel):
     upstream_model: str | None = None
     #: Context window in tokens; default: the global ``context_window``.
     context_window: int | None = Field(default=None, ge=16)
+    #: Requests at once to this entry's upstream; default: the global one.
+    max_concurrency: int | None = Field(default=None, ge=1)
+    #: Requests waiting for this entry's upstream; default: the global ``max_queue``.
+    max_queue: int | None = Field(default=None, ge=0)
+    #: Seconds a request may wait in that queue; default: the global ``queue_timeout_s``.
+    queue_timeout_s: float | None = Field(default=None, gt=0)
     params: SamplingDefaults = Field(default_factory=SamplingDefaults)
 
     @field_validator("backend", mode="before")
@@ -120,6 +126,15 @@ class Settings(BaseSettings):
     max_retries: int = Field(default=1, ge=0, le=5)
     grammar: bool = True
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Slow and idle clients (proxy/client_limits.py).
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=60.0, gt=0)
+    keep_alive_timeout: float = Field(default=15.0, gt=0)
+    max_client_connections: int = Field(default=1024, ge=1)
+    # Upstream capacity (proxy/capacity.py); None: sized to the backend.
+    max_concurrency: int | None = Field(default=None, ge=1)
+    max_queue: int = Field(default=16, ge=0)
+    queue_timeout_s: float = Field(default=120.0, gt=0)
     # NoDecode: these three come from the environment as one key, a
     # comma-separated list or a JSON list (see _string_list), not JSON only.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)

@@ -33,6 +33,11 @@ class ProxyError(Exception):
         if code is not None:
             self.code = code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the envelope (``Retry-After``, ...)."""
+        return {}
+
     def to_body(self) -> dict[str, Any]:
         return {
             "error": {
@@ -127,6 +132,55 @@ class EmbeddingsNotSupported(InvalidRequestError):
     """The upstream behind this model cannot compute embeddings."""
 
     code = "embeddings_not_supported"
+
+
+class RequestTimeout(ProxyError):
+    """The client did not send its request body within ``body_timeout`` seconds.
+
+    The connection is closed after the answer: what is left of the body may
+    still be on its way, and reading it would hold the connection open again.
+    """
+
+    status_code = 408
+    error_type = "invalid_request_error"
+    code = "request_timeout"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Connection": "close"}
+
+
+class UpstreamBusy(ProxyError):
+    """The upstream's slots and its queue are full, or the queue wait ran out.
+
+    OpenAI's own rate-limit answer (type ``requests``, code
+    ``rate_limit_exceeded``), so clients that back off on it (the OpenAI SDK
+    honours ``Retry-After``) do so here too.
+    """
+
+    status_code = 429
+    error_type = "requests"
+    code = "rate_limit_exceeded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class TooManyConnections(ProxyError):
+    """Every client connection slot is busy with a request (``max_client_connections``)."""
+
+    status_code = 503
+    error_type = "server_error"
+    code = "too_many_connections"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1", "Connection": "close"}
 
 
 class PayloadTooLarge(ProxyError):

@@ -15,6 +15,8 @@ Lookup order for the ``model`` a client sends:
 
 Everything is built once at start-up, so a typo in a wrapper or backend name
 fails then, with the list of valid names, instead of on the first request.
+Each backend is wrapped in its upstream's capacity gate (:mod:`proxy.capacity`):
+one gate per upstream URL, however many model entries and keys point there.
 The upstreams' own model lists are learnt at start-up and refreshed by every
 ``/v1/models`` (:meth:`Router.upstream_models`).
 """
@@ -29,6 +31,7 @@ from typing import Any
 
 from proxy.backends import create_backend
 from proxy.backends.base import Backend, UpstreamConfig
+from proxy.capacity import GatedBackend, UpstreamGate, default_max_concurrency, unwrap
 from proxy.config import EMBEDDED, ModelEntry, SamplingDefaults, Settings
 from proxy.errors import ConfigError, ModelNotFound, UpstreamUnavailable
 from wrappers.base import LLMChatCompletionWrapper, Message
@@ -49,6 +52,9 @@ logger = logging.getLogger(__name__)
 
 BackendFactory = Callable[[str, UpstreamConfig], Backend]
 
+#: The capacity settings a model entry may give its upstream.
+CAPACITY_FIELDS = ("max_concurrency", "max_queue", "queue_timeout_s")
+
 
 @dataclass(frozen=True)
 class Route:
@@ -67,6 +73,10 @@ class Router:
         self._settings = settings
         self._backend_factory = backend_factory
         self._backends: dict[tuple[str, str, str | None], Backend] = {}
+        # Upstream (URL, or "embedded") -> its gate; and the model table's own
+        # capacity settings for it, checked for conflicts before anything is built.
+        self._gates: dict[str, UpstreamGate] = {}
+        self._upstream_capacity = _capacity_per_upstream(settings)
         self._wrappers: dict[str, LLMChatCompletionWrapper] = {}
         # An upstream's own model name (lower case) -> (its spelling, its backend).
         self._upstream_models: dict[str, tuple[str, Backend]] = {}
@@ -239,7 +249,7 @@ class Router:
                     "upstream not reachable yet (requests get 502 until it is): %s", health.detail
                 )
         for key, (backend, parser, where) in self._pending_templates.items():
-            source = await template_source_from_upstream(backend)
+            source = await template_source_from_upstream(unwrap(backend))
             if source is None:
                 raise ConfigError(
                     f"{where}: chat_template is 'upstream' but {backend.base_url} reports no "
@@ -270,9 +280,13 @@ class Router:
     def _backend(self, name: str, url: str | None, api_key: str | None) -> Backend:
         # Keyed by the key too: the same server behind two keys is two clients.
         key = (name, (url or "").rstrip("/"), api_key)
-        if key not in self._backends and name == EMBEDDED:
-            self._backends[key] = self._embedded_backend()
-        if key not in self._backends:
+        if key in self._backends:
+            return self._backends[key]
+        gate, sized_by_default = self._gate(name, url)
+        inner: Backend
+        if name == EMBEDDED:
+            inner = self._embedded_backend()
+        else:
             assert url is not None  # Settings validation guarantees it
             s = self._settings
             config = UpstreamConfig(
@@ -280,14 +294,32 @@ class Router:
                 api_key=api_key,
                 timeout=s.timeout,
                 connect_timeout=s.connect_timeout,
-                max_connections=s.max_connections,
+                # Room for every slot plus the health checks and listings,
+                # which do not wait for a slot.
+                max_connections=max(s.max_connections, gate.max_concurrency + 2),
                 model=s.upstream_model,
             )
             try:
-                self._backends[key] = self._backend_factory(name, config)
+                inner = self._backend_factory(name, config)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from exc
+        self._backends[key] = GatedBackend(inner, gate, sized_by_default=sized_by_default)
         return self._backends[key]
+
+    def _gate(self, name: str, url: str | None) -> tuple[UpstreamGate, bool]:
+        """The upstream's gate (made on first use) and whether its size is the backend's default."""
+        upstream = _upstream_key(name, url)
+        own = self._upstream_capacity.get(upstream, {})
+        s = self._settings
+        concurrency = own.get("max_concurrency", s.max_concurrency)
+        if upstream not in self._gates:
+            self._gates[upstream] = UpstreamGate(
+                max_concurrency=int(concurrency or default_max_concurrency(name)),
+                max_queue=int(own.get("max_queue", s.max_queue)),
+                queue_timeout=float(own.get("queue_timeout_s", s.queue_timeout_s)),
+                label=name,
+            )
+        return self._gates[upstream], concurrency is None
 
     def _embedded_backend(self) -> Backend:
         # Imported here: llama-cpp-python is an optional extra.
@@ -315,6 +347,40 @@ class Router:
     async def aclose(self) -> None:
         for backend in self._backends.values():
             await backend.aclose()
+
+
+def _upstream_key(backend_name: str, url: str | None) -> str:
+    """What one gate stands for: a server (its URL), or the in-process model."""
+    return EMBEDDED if backend_name == EMBEDDED else (url or "").rstrip("/")
+
+
+def _capacity_per_upstream(settings: Settings) -> dict[str, dict[str, float]]:
+    """The model table's capacity settings, per upstream.
+
+    One server has one capacity whichever entry names it, so two entries
+    giving the same upstream different values is a configuration error.
+    """
+    found: dict[str, dict[str, tuple[float, str]]] = {}
+    for index, entry in enumerate(settings.models):
+        upstream = _upstream_key(
+            entry.backend or settings.backend_name, entry.upstream or settings.upstream
+        )
+        where = f"models[{index}] ({entry.name})"
+        for field_name in CAPACITY_FIELDS:
+            value = getattr(entry, field_name)
+            if value is None:
+                continue
+            seen = found.setdefault(upstream, {}).get(field_name)
+            if seen is not None and seen[0] != value:
+                raise ConfigError(
+                    f"{where}: {field_name} {value:g} conflicts with {field_name} {seen[0]:g} "
+                    f"of {seen[1]}: both use the same upstream, which has one capacity"
+                )
+            found[upstream][field_name] = (value, where)
+    return {
+        upstream: {name: value for name, (value, _) in fields.items()}
+        for upstream, fields in found.items()
+    }
 
 
 class _TemplatePending(LLMChatCompletionWrapper):

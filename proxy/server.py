@@ -1,0 +1,72 @@
+"""``fcproxy serve``'s HTTP server: uvicorn, with the client limits of :mod:`proxy.client_limits`."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import uvicorn
+
+from proxy.client_limits import (
+    LISTEN_BACKLOG,
+    RESERVED_FILES,
+    ConnectionGuard,
+    connection_limits,
+    guarded_protocol,
+    raise_open_files_limit,
+)
+from proxy.config import Settings
+
+
+def serve(app: Any, settings: Settings) -> None:
+    """Serve ``app`` until interrupted."""
+    open_files = raise_open_files_limit()
+    GuardedServer(uvicorn_config(app, settings, open_files=open_files)).run()
+
+
+def uvicorn_config(app: Any, settings: Settings, *, open_files: int | None) -> uvicorn.Config:
+    """uvicorn's config for ``settings``: the guarded protocol, keep-alive, logging."""
+    max_connections, accept_batch = connection_limits(
+        settings.max_client_connections, open_files, reserved_files(settings)
+    )
+    guard = ConnectionGuard(max_connections=max_connections, header_timeout=settings.header_timeout)
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=settings.log_level == "debug",
+        http=guarded_protocol(guard),
+        # asyncio accepts up to `backlog` connections per turn of the loop;
+        # GuardedServer lengthens the kernel's queue again.
+        backlog=accept_batch,
+        # uvicorn types it int but hands it to loop.call_later: seconds as a float work.
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
+    )
+
+
+def reserved_files(settings: Settings) -> int:
+    """Descriptors to keep free of client connections: upstream pools, and the rest."""
+    upstreams = {settings.upstream, *(entry.upstream for entry in settings.models)} - {None}
+    pool = max(settings.max_connections, (settings.max_concurrency or 0) + 2)
+    return RESERVED_FILES + len(upstreams) * pool
+
+
+class GuardedServer(uvicorn.Server):
+    """uvicorn, with the kernel's listen queue at its usual length.
+
+    asyncio uses one number both as the listen backlog and as the number of
+    connections it accepts per turn of the loop. The second is kept small when
+    descriptors are few (:func:`proxy.client_limits.connection_limits`); a
+    short kernel queue, though, drops new connections during a burst and makes
+    every client, the honest ones too, wait a second to retry.
+    """
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        for server in getattr(self, "servers", []):
+            for listener in server.sockets:
+                # listen() again on a listening socket only changes its queue
+                # length; through a duplicate: asyncio's wrapper has no listen().
+                with listener.dup() as duplicate:
+                    duplicate.listen(LISTEN_BACKLOG)

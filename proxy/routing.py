@@ -280,6 +280,9 @@ class Router:
                 api_key=api_key,
                 timeout=s.timeout,
                 connect_timeout=s.connect_timeout,
+                first_byte_timeout=s.first_byte_timeout,
+                idle_timeout=s.idle_timeout,
+                max_upstream_bytes=s.max_upstream_bytes,
                 max_connections=s.max_connections,
                 model=s.upstream_model,
             )

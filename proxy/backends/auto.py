@@ -34,6 +34,7 @@ from proxy.backends.base import (
     TextDelta,
     UpstreamConfig,
     UpstreamProps,
+    closing_stream,
 )
 from proxy.detect import PROBE_TIMEOUT, Detection, detect
 from proxy.errors import UpstreamError, UpstreamUnavailable
@@ -98,8 +99,10 @@ class AutoBackend:
     ) -> AsyncGenerator[TextDelta, None]:
         backend = await self._speaker()
         try:
-            async for delta in backend.stream(prompt, params):
-                yield delta
+            # aclosing: closing this stream closes the backend's at once (and its request).
+            async with closing_stream(backend.stream(prompt, params)) as deltas:
+                async for delta in deltas:
+                    yield delta
         except UpstreamUnavailable:
             self._current = None
             raise

@@ -64,15 +64,14 @@ async def read_lines(chunks: AsyncIterable[bytes], max_line: int) -> AsyncIterat
             if end.group() == b"\r" and end.end() == len(buffer):
                 scan_from = end.start()  # maybe the first half of "\r\n": wait for more
                 break
+            if end.start() - start > max_line:
+                raise _line_too_long(max_line)
             yield _decode(buffer[start : end.start()])
             start = scan_from = end.end()
         del buffer[:start]
         scan_from -= start
         if len(buffer) > max_line:
-            raise UpstreamError(
-                f"The upstream sent a stream line longer than {max_line} bytes; refused "
-                "(max_upstream_bytes)."
-            )
+            raise _line_too_long(max_line)
     if buffer:
         # A last "\r" is a line end; anything else is a line without its end.
         yield _decode(buffer.removesuffix(b"\r"))
@@ -118,6 +117,13 @@ def read_events(
     if framing == "ndjson":
         return ndjson_events(chunks, max_line)
     return sse_events(chunks, max_line)
+
+
+def _line_too_long(max_line: int) -> UpstreamError:
+    return UpstreamError(
+        f"The upstream sent a stream line longer than {max_line} bytes; refused "
+        "(max_upstream_bytes)."
+    )
 
 
 def _decode(line: bytearray | bytes) -> str:

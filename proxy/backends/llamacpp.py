@@ -76,6 +76,7 @@ from proxy.backends.base import (
     TextDelta,
     UpstreamConfig,
     UpstreamProps,
+    closing_stream,
 )
 from proxy.backends.event_stream import StreamEvent
 from proxy.backends.text_completion import (
@@ -264,8 +265,10 @@ class LlamaCppBackend(HTTPBackend):
     ) -> AsyncGenerator[TextDelta, None]:
         server = await self._speaker()
         try:
-            async for delta in server.stream(prompt, params):
-                yield delta
+            # aclosing: closing this stream closes the server's at once (and its request).
+            async with closing_stream(server.stream(prompt, params)) as deltas:
+                async for delta in deltas:
+                    yield delta
         except UpstreamError:
             self._forget()
             raise

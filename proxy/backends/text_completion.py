@@ -47,6 +47,7 @@ from proxy.backends.base import (
     GenerationParams,
     HTTPBackend,
     TextDelta,
+    closing_stream,
     looks_like_context_overflow,
     require_text,
 )
@@ -161,10 +162,11 @@ class TextCompletionBackend(HTTPBackend):
                     yield TextDelta(text=completion.text)
                 yield single_end(completion).delta()
                 return
-            async for delta in self._stream_deltas(answer, path, end):
-                yield delta
-                # The time the caller took with it is not the upstream's silence.
-                answer.progress()
+            async with closing_stream(self._stream_deltas(answer, path, end)) as deltas:
+                async for delta in deltas:
+                    yield delta
+                    # The time the caller took with it is not the upstream's silence.
+                    answer.progress()
         end = await self.finish_stream(end, params)
         yield end.delta()
 
@@ -172,13 +174,14 @@ class TextCompletionBackend(HTTPBackend):
         self, answer: Exchange, path: str, end: StreamEnd
     ) -> AsyncIterator[TextDelta]:
         events = read_events(answer.chunks(), self.stream_framing or "sse", answer.limits.max_bytes)
-        async for event in events:
-            text = self.read_stream_event(event, end, path)
-            if text:
-                answer.progress(len(text.encode()))
-                yield TextDelta(text=text)
-            if end.done:
-                return
+        async with closing_stream(events):
+            async for event in events:
+                text = self.read_stream_event(event, end, path)
+                if text:
+                    answer.progress(len(text.encode()))
+                    yield TextDelta(text=text)
+                if end.done:
+                    return
         raise UpstreamError(
             f"The {answer.upstream} closed the stream before it finished (no end of "
             f"{answer.request}'s answer arrived)."

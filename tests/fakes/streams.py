@@ -99,7 +99,7 @@ def frame(dialect: str, answer: dict[str, Any], body: dict[str, Any], failure: s
         return _koboldcpp(answer)
     if dialect == "ollama":
         return _ollama(answer, failure)
-    if dialect == "lmstudio-legacy":
+    if answer.get("object") == "chat.completion":  # LM Studio's chat endpoint
         return _openai_chat(answer, body)
     return _openai_text(dialect, answer, body, failure)
 

@@ -259,6 +259,8 @@ class FakeUpstream:
         #: When (time.monotonic()) a client closed its connection before its answer
         #: was complete, one entry per connection.
         self.disconnects: list[float] = []
+        #: Tokens of streamed answers handed to the server so far.
+        self.streamed_tokens = 0
         self._stream_faults: deque[_StreamFault] = deque()
         self._huge: deque[int] = deque()
         #: koboldcpp: the last generation's figures, for /api/extra/perf.
@@ -511,6 +513,7 @@ class FakeUpstream:
             if token is None:
                 break
             await self._pause(self.token_delay)
+            self.streamed_tokens += 1
             yield token
         for part in framing.tail:
             yield part

@@ -19,6 +19,7 @@ been found.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -34,7 +35,6 @@ from proxy.backends.base import (
     TextDelta,
     UpstreamConfig,
     UpstreamProps,
-    closing_stream,
 )
 from proxy.detect import PROBE_TIMEOUT, Detection, detect
 from proxy.errors import UpstreamError, UpstreamUnavailable
@@ -100,7 +100,7 @@ class AutoBackend:
         backend = await self._speaker()
         try:
             # aclosing: closing this stream closes the backend's at once (and its request).
-            async with closing_stream(backend.stream(prompt, params)) as deltas:
+            async with contextlib.aclosing(backend.stream(prompt, params)) as deltas:
                 async for delta in deltas:
                     yield delta
         except UpstreamUnavailable:

@@ -29,7 +29,7 @@ stream that never sends a newline must not fill the memory.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,7 +48,7 @@ class StreamEvent:
     event: str = "message"
 
 
-async def read_lines(chunks: AsyncIterable[bytes], max_line: int) -> AsyncIterator[str]:
+async def read_lines(chunks: AsyncIterable[bytes], max_line: int) -> AsyncGenerator[str, None]:
     """The lines of a byte stream, without their endings; the last one may lack its ending."""
     buffer = bytearray()
     # Where to look for the next line end: what was searched once is not searched again.
@@ -77,7 +77,9 @@ async def read_lines(chunks: AsyncIterable[bytes], max_line: int) -> AsyncIterat
         yield _decode(buffer.removesuffix(b"\r"))
 
 
-async def sse_events(chunks: AsyncIterable[bytes], max_line: int) -> AsyncIterator[StreamEvent]:
+async def sse_events(
+    chunks: AsyncIterable[bytes], max_line: int
+) -> AsyncGenerator[StreamEvent, None]:
     """The events of a Server-Sent Events stream (see the module docstring)."""
     data: list[str] = []
     event = ""
@@ -103,7 +105,9 @@ async def sse_events(chunks: AsyncIterable[bytes], max_line: int) -> AsyncIterat
         yield StreamEvent(data="\n".join(data), event=event or "message")
 
 
-async def ndjson_events(chunks: AsyncIterable[bytes], max_line: int) -> AsyncIterator[StreamEvent]:
+async def ndjson_events(
+    chunks: AsyncIterable[bytes], max_line: int
+) -> AsyncGenerator[StreamEvent, None]:
     """One event per non-empty line (Ollama's ``application/x-ndjson``)."""
     async for line in read_lines(chunks, max_line):
         if line.strip():
@@ -112,7 +116,7 @@ async def ndjson_events(chunks: AsyncIterable[bytes], max_line: int) -> AsyncIte
 
 def read_events(
     chunks: AsyncIterable[bytes], framing: Framing, max_line: int
-) -> AsyncIterator[StreamEvent]:
+) -> AsyncGenerator[StreamEvent, None]:
     """The events of a stream in ``framing``."""
     if framing == "ndjson":
         return ndjson_events(chunks, max_line)

@@ -61,6 +61,7 @@ by their mean, :mod:`proxy.backends.embeddings`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
@@ -76,7 +77,6 @@ from proxy.backends.base import (
     TextDelta,
     UpstreamConfig,
     UpstreamProps,
-    closing_stream,
 )
 from proxy.backends.event_stream import StreamEvent
 from proxy.backends.text_completion import (
@@ -266,7 +266,7 @@ class LlamaCppBackend(HTTPBackend):
         server = await self._speaker()
         try:
             # aclosing: closing this stream closes the server's at once (and its request).
-            async with closing_stream(server.stream(prompt, params)) as deltas:
+            async with contextlib.aclosing(server.stream(prompt, params)) as deltas:
                 async for delta in deltas:
                     yield delta
         except UpstreamError:

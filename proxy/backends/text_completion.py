@@ -35,9 +35,10 @@ webui, LM Studio, koboldcpp's and llama-server's ``/v1``); the others
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -47,7 +48,6 @@ from proxy.backends.base import (
     GenerationParams,
     HTTPBackend,
     TextDelta,
-    closing_stream,
     looks_like_context_overflow,
     require_text,
 )
@@ -135,7 +135,9 @@ class TextCompletionBackend(HTTPBackend):
         """What makes the generation request a streamed one (merged into the same body)."""
         return {"stream": True, "stream_options": {"include_usage": True}}
 
-    async def stream(self, prompt: str, params: GenerationParams) -> AsyncIterator[TextDelta]:
+    async def stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
         """The generation as the upstream writes it: text deltas, then one with the end.
 
         Every delta but the last has text; the last has none and carries the
@@ -162,7 +164,7 @@ class TextCompletionBackend(HTTPBackend):
                     yield TextDelta(text=completion.text)
                 yield single_end(completion).delta()
                 return
-            async with closing_stream(self._stream_deltas(answer, path, end)) as deltas:
+            async with contextlib.aclosing(self._stream_deltas(answer, path, end)) as deltas:
                 async for delta in deltas:
                     yield delta
                     # The time the caller took with it is not the upstream's silence.
@@ -172,9 +174,9 @@ class TextCompletionBackend(HTTPBackend):
 
     async def _stream_deltas(
         self, answer: Exchange, path: str, end: StreamEnd
-    ) -> AsyncIterator[TextDelta]:
+    ) -> AsyncGenerator[TextDelta, None]:
         events = read_events(answer.chunks(), self.stream_framing or "sse", answer.limits.max_bytes)
-        async with closing_stream(events):
+        async with contextlib.aclosing(events):
             async for event in events:
                 text = self.read_stream_event(event, end, path)
                 if text:

@@ -73,3 +73,38 @@ def test_the_router_hands_the_limits_to_every_backend() -> None:
     assert backend.limits == UpstreamLimits(  # type: ignore[attr-defined]
         total=60, connect=2, first_byte=30, idle=5, max_bytes=4096
     )
+
+
+def test_serve_takes_each_limit_as_a_flag(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from proxy import cli
+
+    given: dict[str, object] = {}
+
+    def capture(config: object, values: dict[str, object]) -> Settings:
+        given.update(values)
+        raise SystemExit(0)  # stop before serving
+
+    monkeypatch.setattr(cli, "_load_or_exit", capture)
+    flags = [
+        "--timeout=60",
+        "--connect-timeout=2",
+        "--first-byte-timeout=30",
+        "--idle-timeout=5",
+        "--max-upstream-bytes=4096",
+    ]
+    CliRunner().invoke(cli.app, ["serve", *flags])
+    assert {k: given[k] for k in LIMITS} == {
+        "timeout": 60.0,
+        "connect_timeout": 2.0,
+        "first_byte_timeout": 30.0,
+        "idle_timeout": 5.0,
+        "max_upstream_bytes": 4096,
+    }
+    help_text = CliRunner().invoke(cli.app, ["serve", "--help"]).output
+    for flag in ("--first-byte-timeout", "--idle-timeout", "--max-upstream-bytes"):
+        assert flag in help_text
+
+
+LIMITS = ("timeout", "connect_timeout", "first_byte_timeout", "idle_timeout", "max_upstream_bytes")

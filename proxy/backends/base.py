@@ -366,10 +366,17 @@ class HTTPBackend:
             raise timed_out(clock, limit, upstream, f"{method} {path}") from None
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(
-                f"Cannot reach the {upstream} ({type(exc).__name__}: {exc}). Is it running?"
+                f"Cannot reach the {upstream} ({type(exc).__name__}: "
+                f"{self.redactor.redact(str(exc))}). Is it running?"
             ) from exc
         try:
-            yield Exchange(response, clock, upstream=upstream, request=f"{method} {path}")
+            yield Exchange(
+                response,
+                clock,
+                upstream=upstream,
+                request=f"{method} {path}",
+                redact=self.redactor.redact,
+            )
         finally:
             await response.aclose()
 

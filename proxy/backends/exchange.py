@@ -40,7 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -125,6 +125,7 @@ class Exchange:
         *,
         upstream: str,
         request: str,
+        redact: Callable[[str], str] = str,
     ) -> None:
         self.response = response
         self.clock = clock
@@ -132,6 +133,8 @@ class Exchange:
         self.upstream = upstream
         #: "POST /completion", for messages.
         self.request = request
+        #: Takes configured secrets out of upstream text quoted in messages.
+        self.redact = redact
         self._text_bytes = 0
 
     @property
@@ -164,7 +167,7 @@ class Exchange:
                 except httpx.TransportError as exc:
                     raise UpstreamError(
                         f"The {self.upstream} broke off its answer to {self.request} "
-                        f"({type(exc).__name__}: {exc})."
+                        f"({type(exc).__name__}: {self.redact(str(exc))})."
                     ) from exc
                 yield chunk
         finally:

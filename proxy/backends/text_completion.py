@@ -225,7 +225,7 @@ class TextCompletionBackend(HTTPBackend):
         except json.JSONDecodeError:
             raise UpstreamError(
                 f"The upstream {self.name} server at {self.base_url} streamed an event that "
-                f"is not JSON in answer to {path}: {event.data[:300]!r}"
+                f"is not JSON in answer to {path}: {self.redactor.redact(event.data)[:300]!r}"
             ) from None
 
     def event_text(self, text: Any) -> str:
@@ -243,7 +243,7 @@ class TextCompletionBackend(HTTPBackend):
         if isinstance(error, dict):
             inner = error.get("error", error)
             error = inner.get("message", inner) if isinstance(inner, dict) else inner
-        detail = str(error)
+        detail = self.redactor.redact(str(error))
         if looks_like_context_overflow(detail):
             raise ContextLengthExceeded(detail=detail)
         raise UpstreamError(

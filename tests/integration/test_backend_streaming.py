@@ -363,3 +363,18 @@ async def test_cancelling_a_whole_answer_closes_the_upstream_connection(
 async def _replay(deltas: list[TextDelta]) -> Any:
     for delta in deltas:
         yield delta
+
+
+@pytest.mark.parametrize("reporting", sorted(REPORTS_STREAM_ERRORS))
+async def test_an_error_inside_the_stream_never_shows_the_upstream_key(
+    reporting: str, fake_upstream: Callable[..., FakeUpstream], connect: Connect
+) -> None:
+    # An upstream that echoes the request's Authorization header in its error.
+    fake = fake_upstream(reporting)
+    backend = connect(fake.backend_name, fake.url, api_key="sk-stream-secret-4242")
+    fake.reply(TEXT)
+    fake.fail_stream(after_tokens=1, message="denied: Authorization: Bearer sk-stream-secret-4242")
+    with pytest.raises(UpstreamError) as caught:
+        await collect(backend.stream(PROMPT, GenerationParams()))
+    assert "denied" in caught.value.message
+    assert "sk-stream-secret-4242" not in caught.value.message

@@ -121,7 +121,41 @@ def serve(
     timeout: Annotated[
         Optional[float],  # noqa: UP045
         typer.Option(
-            help="Seconds to wait for the upstream to generate [default 600]", show_default=False
+            help="Seconds one whole upstream exchange may take, connection to last byte "
+            "[env FCPROXY_TIMEOUT; default 600]",
+            show_default=False,
+        ),
+    ] = None,
+    connect_timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            help="Seconds to open a connection to the upstream [env FCPROXY_CONNECT_TIMEOUT; "
+            "default 5]",
+            show_default=False,
+        ),
+    ] = None,
+    first_byte_timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            help="Seconds until the upstream starts answering (a stream: its first text) "
+            "[env FCPROXY_FIRST_BYTE_TIMEOUT; default: --timeout]",
+            show_default=False,
+        ),
+    ] = None,
+    idle_timeout: Annotated[
+        Optional[float],  # noqa: UP045
+        typer.Option(
+            help="Longest upstream silence once it has started answering (a stream: between "
+            "texts) [env FCPROXY_IDLE_TIMEOUT; default: --timeout]",
+            show_default=False,
+        ),
+    ] = None,
+    max_upstream_bytes: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            help="Largest upstream answer (or streamed text) taken, in bytes "
+            "[env FCPROXY_MAX_UPSTREAM_BYTES; default 16777216]",
+            show_default=False,
         ),
     ] = None,
     max_retries: Annotated[
@@ -226,6 +260,10 @@ def serve(
         "port": port,
         "context_window": context_window,
         "timeout": timeout,
+        "connect_timeout": connect_timeout,
+        "first_byte_timeout": first_byte_timeout,
+        "idle_timeout": idle_timeout,
+        "max_upstream_bytes": max_upstream_bytes,
         "max_retries": max_retries,
         "log_level": log_level,
         # An unused repeatable flag may arrive as []: that is "not given".

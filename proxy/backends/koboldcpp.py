@@ -20,6 +20,22 @@ Wire format, from ``koboldcpp.py`` in github.com/LostRuins/koboldcpp
                                           newer builds)
     POST /v1/embeddings                  OpenAI's shape, with an --embeddingsmodel loaded
 
+Streaming: the same body to ``POST /api/extra/generate/stream`` (the path says
+it; ``handle_sse_stream()``), one SSE event per piece of text::
+
+    event: message
+    data: {"token": "Hel", "finish_reason": null}     ("null", a string, in 1.76)
+    ...
+    event: message
+    data: {"token": "", "finish_reason": "stop" | "length"}   ("error" in 1.10x)
+
+then koboldcpp closes the connection. The stream says nothing of token counts,
+so once it has ended ``GET /api/extra/perf`` is asked for the last
+generation's (``last_input_count``, ``last_token_count``), and the finish reason
+is read from them as the whole answer's is (below). koboldcpp generates one
+request at a time, so the figures are this stream's unless another request
+finished in the few milliseconds between.
+
 The names differ from OpenAI's: ``max_length``, ``stop_sequence``,
 ``sampler_seed``; there is no frequency penalty. koboldcpp takes a GBNF
 grammar in ``grammar``, and the context window per request
@@ -43,10 +59,14 @@ Quirks handled here:
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import logging
+from typing import Any, Protocol
 
 from proxy.backends.base import Completion, Embeddings, GenerationParams, UpstreamProps
+from proxy.backends.event_stream import StreamEvent
 from proxy.backends.text_completion import (
+    StreamEnd,
     TextCompletionBackend,
     as_count,
     as_text,
@@ -54,6 +74,8 @@ from proxy.backends.text_completion import (
     require_count,
 )
 from proxy.errors import EmbeddingsNotSupported, UpstreamError
+
+logger = logging.getLogger(__name__)
 
 #: What /api/v1/model reports while no text model is loaded.
 NO_MODEL = "inactive"
@@ -64,6 +86,7 @@ class KoboldCppBackend(TextCompletionBackend):
 
     name = "koboldcpp"
     generate_path = "/api/v1/generate"
+    stream_path = "/api/extra/generate/stream"
     max_tokens_field = "max_length"
     stop_field = "stop_sequence"
     context_window_field = "max_context_length"
@@ -77,20 +100,39 @@ class KoboldCppBackend(TextCompletionBackend):
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         completion = await super().complete(prompt, params)
-        if (
-            completion.finish_reason == "length"
-            and completion.completion_tokens is not None
-            and params.max_tokens is not None
-            and completion.completion_tokens < params.max_tokens
-        ):
-            # A stop sequence ended it; koboldcpp calls every stop but EOS "length".
-            return Completion(
-                text=completion.text,
-                prompt_tokens=completion.prompt_tokens,
-                completion_tokens=completion.completion_tokens,
-                finish_reason="stop",
-            )
-        return completion
+        return dataclasses.replace(
+            completion,
+            finish_reason=_finish_reason(completion.finish_reason, completion, params),
+        )
+
+    def stream_fields(self) -> dict[str, Any]:
+        return {}  # the path makes it a stream
+
+    def read_stream_event(self, event: StreamEvent, end: StreamEnd, path: str) -> str:
+        """``{"token": "Hel", "finish_reason": null}`` ... ``{"token": "", "finish_reason": "stop"}``."""
+        data = self.event_json(event, path)
+        if not isinstance(data, dict):
+            return ""
+        reason = data.get("finish_reason")
+        if reason == "error":  # a failed generation (koboldcpp 1.10x)
+            self.raise_stream_error("the generation failed (finish_reason: error)", path)
+        if reason in ("stop", "length"):
+            end.done = True
+            end.finish_reason = reason
+        return self.event_text(data.get("token"))
+
+    async def finish_stream(self, end: StreamEnd, params: GenerationParams) -> StreamEnd:
+        """Token counts from ``/api/extra/perf``, then the finish reason as ``complete`` reads it."""
+        try:
+            perf = await self.request_json("GET", "/api/extra/perf")
+        except UpstreamError as exc:
+            logger.debug("koboldcpp at %s has no /api/extra/perf: %s", self.base_url, exc)
+            perf = None
+        if isinstance(perf, dict):
+            end.prompt_tokens = as_count(perf.get("last_input_count")) or None
+            end.completion_tokens = as_count(perf.get("last_token_count"))
+        end.finish_reason = _finish_reason(end.finish_reason, end, params)
+        return end
 
     def build_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
         body = super().build_body(prompt, params)
@@ -148,3 +190,24 @@ class KoboldCppBackend(TextCompletionBackend):
             chat_template=as_text(dig(props, ("chat_template",))),
             version=as_text(dig(version, ("version",))),
         )
+
+
+class _Counted(Protocol):
+    @property
+    def completion_tokens(self) -> int | None: ...
+
+
+def _finish_reason(reported: str | None, counted: _Counted, params: GenerationParams) -> str | None:
+    """koboldcpp's finish reason, with a stop sequence read as "stop".
+
+    koboldcpp calls every stop but the model's own end-of-text "length"; fewer
+    tokens than ``max_length`` means something else than the limit ended it.
+    """
+    if (
+        reported == "length"
+        and counted.completion_tokens is not None
+        and params.max_tokens is not None
+        and counted.completion_tokens < params.max_tokens
+    ):
+        return "stop"
+    return reported

@@ -31,6 +31,27 @@ in github.com/abetlen/llama-cpp-python, 0.3.x)::
     too long: 400 {"error": {"message": "This model's maximum context length is M tokens,
                    however you requested ...", "code": "context_length_exceeded", ...}}
 
+Streaming, the same body plus ``"stream": true``. llama-server's ``/completion``
+(``server-context.cpp``/``server.cpp`` ``handle_completions_impl``,
+``server-task.cpp`` ``to_json_non_oaicompat``)::
+
+    data: {"index": 0, "content": "Hel", "tokens": [], "stop": false, "id_slot",
+           "tokens_predicted", "tokens_evaluated"}
+    ...
+    data: {"content": "", "stop": true, "stop_type": "eos"|"word"|"limit",
+           "tokens_predicted", "tokens_evaluated", "truncated", "timings", ...}
+
+with no ``[DONE]``: the ``"stop": true`` object ends it. An error before the
+first token is an ordinary error answer (status and ``{"error"}``); one after it
+is ``data: {"error": {...}}`` (``error: {...}`` in builds before 2025), and the
+stream ends. llama-cpp-python streams OpenAI's chunks (``app.py``,
+``get_event_publisher``; its last chunk has ``"text": ""`` and the finish
+reason, never usage), ending in ``data: [DONE]``. It checks the prompt's length
+only once the stream has begun (``Llama._create_completion`` is a generator),
+so an over-long prompt breaks the stream off without a word: fcproxy reports
+it as an upstream error, and the pipeline's context-window check, where one is
+configured, comes first.
+
 Both take a GBNF grammar in ``grammar``. Neither takes a context window per
 request (it is fixed when the model loads). Embedding vectors come back one
 flat vector per input whatever the server sends (per-token vectors are pooled
@@ -40,6 +61,7 @@ by their mean, :mod:`proxy.backends.embeddings`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
@@ -56,7 +78,14 @@ from proxy.backends.base import (
     UpstreamConfig,
     UpstreamProps,
 )
-from proxy.backends.text_completion import TextCompletionBackend, as_count, dig, require_count
+from proxy.backends.event_stream import StreamEvent
+from proxy.backends.text_completion import (
+    StreamEnd,
+    TextCompletionBackend,
+    as_count,
+    dig,
+    require_count,
+)
 from proxy.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -106,6 +135,23 @@ class _LlamaServer(_LlamaCppServer):
         # Reuse the KV cache for the prefix this prompt shares with the last
         # one: MemGPT's system prompt and memory are the same turn after turn.
         return {**super().build_body(prompt, params), "cache_prompt": True}
+
+    def stream_fields(self) -> dict[str, Any]:
+        # /completion knows no stream_options: the last object carries the counts.
+        return {"stream": True}
+
+    def read_stream_event(self, event: StreamEvent, end: StreamEnd, path: str) -> str:
+        """``{"content", "stop": false}`` ... ``{"stop": true, "stop_type", counts}``."""
+        data = self.event_json(event, path)
+        if not isinstance(data, dict):
+            return ""
+        if "error" in data:
+            self.raise_stream_error(data["error"], path)
+        if data.get("stop") is True:
+            end.done = True
+            end.finish_reason = self.finish_reason_in(data)
+            end.prompt_tokens, end.completion_tokens = self.usage_in(data)
+        return self.event_text(data.get("content"))
 
     def usage_in(self, data: Any) -> tuple[int | None, int | None]:
         # tokens_evaluated counts the whole prompt, cached part included;
@@ -219,8 +265,10 @@ class LlamaCppBackend(HTTPBackend):
     ) -> AsyncGenerator[TextDelta, None]:
         server = await self._speaker()
         try:
-            async for delta in server.stream(prompt, params):
-                yield delta
+            # aclosing: closing this stream closes the server's at once (and its request).
+            async with contextlib.aclosing(server.stream(prompt, params)) as deltas:
+                async for delta in deltas:
+                    yield delta
         except UpstreamError:
             self._forget()
             raise

@@ -19,6 +19,11 @@ per request; it takes no GBNF grammar. Checked against MemGPT 0.3.25's
 number (letta#1782), so it is not sent: set the overflow policy to "stop at
 limit" in LM Studio instead (docs/backends.md).
 
+Both stream OpenAI's way with ``"stream": true``: ``lmstudio`` text chunks
+(``choices[0].text``), ``lmstudio-legacy`` chat chunks (``choices[0].delta.content``,
+the first one carrying only the role), each ended by ``data: [DONE]``, the usage
+in a last chunk when asked with ``stream_options.include_usage``.
+
 Both modes serve OpenAI's ``POST /v1/embeddings`` (an embedding model must be
 loaded in LM Studio).
 """
@@ -47,6 +52,7 @@ class LMStudioLegacyBackend(LMStudioBackend):
     name = "lmstudio-legacy"
     generate_path = "/v1/chat/completions"
     text_in_choice = ("message", "content")
+    stream_text_in_choice = ("delta", "content")
 
     def prompt_fields(self, prompt: str) -> dict[str, Any]:
         return {"messages": [{"role": "user", "content": prompt}]}

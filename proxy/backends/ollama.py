@@ -22,6 +22,16 @@ Wire format, from Ollama's ``docs/api.md`` and ``api/types.go``
 
 ``raw: true`` makes Ollama apply no template of its own: the wrapper's prompt
 is the whole prompt. ``stream: false``: Ollama streams NDJSON unless told not to.
+A streamed generation sends the same body with ``stream: true`` and reads one
+JSON object a line (``application/x-ndjson``)::
+
+    {"model", "created_at", "response": "Hel", "done": false}
+    ...
+    {"model", "created_at", "response": "", "done": true, "done_reason": "stop",
+     "prompt_eval_count", "eval_count", ...}
+
+A failure once the stream has begun comes as a line ``{"error": "..."}``
+(``server/routes.go``, ``streamResponse``).
 Every request names a model (Ollama refuses one without, "model is
 required"); with none configured the backend takes the loaded one, else the
 first installed one (:mod:`proxy.backends.model_choice`).
@@ -49,15 +59,21 @@ from typing import Any
 import httpx
 
 from proxy.backends.base import (
-    Completion,
     Embeddings,
     GenerationParams,
     UpstreamConfig,
     UpstreamProps,
 )
 from proxy.backends.embeddings import read_vectors
+from proxy.backends.event_stream import StreamEvent
 from proxy.backends.model_choice import ModelChooser
-from proxy.backends.text_completion import TextCompletionBackend, as_count, as_text, dig
+from proxy.backends.text_completion import (
+    StreamEnd,
+    TextCompletionBackend,
+    as_count,
+    as_text,
+    dig,
+)
 from proxy.errors import EmbeddingsNotSupported, UpstreamError, UpstreamUnavailable
 
 #: GenerationParams attributes that go into ``options`` under the same name.
@@ -71,6 +87,7 @@ class OllamaBackend(TextCompletionBackend):
     name = "ollama"
     supports_json_schema = True
     generate_path = "/api/generate"
+    stream_framing = "ndjson"
     # Nested under "options" by build_body; named here for the docs' tables.
     max_tokens_field = "num_predict"
     context_window_field = "num_ctx"
@@ -83,10 +100,24 @@ class OllamaBackend(TextCompletionBackend):
         super().__init__(config, client)
         self._chooser = ModelChooser(self.name, self.base_url, self._local_models)
 
-    async def complete(self, prompt: str, params: GenerationParams) -> Completion:
-        model = await self._model(params.model)
-        data = await self.post_json(self.generate_path, self.build_body(prompt, params, model))
-        return self.parse_answer(data)
+    async def request_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
+        return self.build_body(prompt, params, await self._model(params.model))
+
+    def stream_fields(self) -> dict[str, Any]:
+        return {"stream": True}
+
+    def read_stream_event(self, event: StreamEvent, end: StreamEnd, path: str) -> str:
+        """``{"response": "Hel", "done": false}`` ... ``{"done": true, "done_reason", counts}``."""
+        data = self.event_json(event, path)
+        if not isinstance(data, dict):
+            return ""
+        if "error" in data:
+            self.raise_stream_error(data["error"], path)
+        if data.get("done") is True:
+            end.done = True
+            end.finish_reason = self.finish_reason_in(data)
+            end.prompt_tokens, end.completion_tokens = self.usage_in(data)
+        return self.event_text(data.get("response"))
 
     def build_body(
         self, prompt: str, params: GenerationParams, model: str | None = None

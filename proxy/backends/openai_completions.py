@@ -30,6 +30,13 @@ depends on the version; so ``supports_grammar`` is False.
 
 Every request names a model: the request's, else ``upstream_model``, else
 the first one ``/v1/models`` lists (vLLM before 0.6 required it).
+
+Streaming is OpenAI's (``"stream": true`` and ``stream_options:
+{"include_usage": true}``, which vLLM answers with a last chunk holding only
+the usage). vLLM reports a failure in the middle of a stream as a chunk
+``{"error": {"message", ...}}`` (flat ``{"object": "error", ...}`` before
+0.10) followed by ``data: [DONE]`` (``serving_completion.py``,
+``create_streaming_error_response``): it is raised as an upstream error.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from typing import Any
 
 import httpx
 
-from proxy.backends.base import Completion, GenerationParams, UpstreamConfig, UpstreamProps
+from proxy.backends.base import GenerationParams, UpstreamConfig, UpstreamProps
 from proxy.backends.model_choice import ModelChooser
 from proxy.backends.text_completion import TextCompletionBackend, as_count, as_text, dig
 from proxy.errors import UpstreamError
@@ -61,12 +68,12 @@ class OpenAICompletionsBackend(TextCompletionBackend):
         # False once /tokenize answered 404: the server has none, stop asking.
         self._can_tokenize = True
 
-    async def complete(self, prompt: str, params: GenerationParams) -> Completion:
+    async def request_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
         model = await self._chooser.choose(params.model or self.config.model)
         body = self.build_body(prompt, params)
         if model:
             body["model"] = model
-        return self.parse_answer(await self.post_json(self.generate_path, body))
+        return body
 
     async def _listed_models(self) -> list[str]:
         # Unlike models(), a failure is raised: the request cannot go without a name.

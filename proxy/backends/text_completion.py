@@ -13,11 +13,33 @@ the text sits in the answer), so a backend built on
 
 The request body holds only what the caller set: a ``None`` parameter (and an
 empty stop list) is left out, so the upstream applies its own default.
+
+Streaming (:meth:`TextCompletionBackend.stream`) sends the same body, built by
+the same :meth:`~TextCompletionBackend.request_body`, plus the dialect's
+stream flag (:meth:`~TextCompletionBackend.stream_fields`), and reads the
+answer's events (:mod:`proxy.backends.event_stream`) with
+:meth:`~TextCompletionBackend.read_stream_event`. OpenAI's framing is the
+default here::
+
+    POST /v1/completions  {...the same body..., "stream": true,
+                           "stream_options": {"include_usage": true}}
+    -> data: {"choices": [{"text": "Hel", "finish_reason": null}]}
+       data: {"choices": [{"text": "lo", "finish_reason": "stop"}]}
+       data: {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 2}}
+       data: [DONE]
+
+``include_usage`` asks for the usage chunk where the server knows it (vLLM,
+webui, LM Studio, koboldcpp's and llama-server's ``/v1``); the others
+(llama-cpp-python) ignore it and the usage stays unknown.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from proxy.backends.base import (
@@ -25,13 +47,36 @@ from proxy.backends.base import (
     Embeddings,
     GenerationParams,
     HTTPBackend,
+    TextDelta,
     looks_like_context_overflow,
     require_text,
 )
 from proxy.backends.embeddings import read_vectors
+from proxy.backends.event_stream import Framing, StreamEvent, read_events
+from proxy.backends.exchange import Exchange
 from proxy.errors import ContextLengthExceeded, EmbeddingsNotSupported, UpstreamError
 
 Path = tuple[str | int, ...]
+
+
+@dataclass
+class StreamEnd:
+    """What a stream said about its end, gathered event by event."""
+
+    #: The dialect's terminator arrived (``[DONE]``, ``"stop": true``, ``"done": true``).
+    done: bool = False
+    finish_reason: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+    def delta(self) -> TextDelta:
+        """The last delta of the stream: no text, the finish reason and the usage."""
+        return TextDelta(
+            text="",
+            finish_reason=self.finish_reason,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+        )
 
 
 class TextCompletionBackend(HTTPBackend):
@@ -59,6 +104,13 @@ class TextCompletionBackend(HTTPBackend):
     text_in_choice: ClassVar[Path] = ("text",)
     #: Where OpenAI-shaped embeddings are served; ``None`` where the dialect has none.
     embeddings_path: ClassVar[str | None] = None
+    #: How a streamed answer is framed; ``None`` where the dialect cannot stream
+    #: (``stream()`` then yields the whole answer as one delta).
+    stream_framing: ClassVar[Framing | None] = "sse"
+    #: Where a streamed generation goes; ``None``: ``generate_path`` (with the stream flag).
+    stream_path: ClassVar[str | None] = None
+    #: Where the text sits in a streamed event's choice.
+    stream_text_in_choice: ClassVar[Path] = ("text",)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -66,8 +118,142 @@ class TextCompletionBackend(HTTPBackend):
         cls.supports_grammar = cls.grammar_field is not None
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
-        data = await self.post_json(self.generate_path, self.build_body(prompt, params))
+        data = await self.post_json(self.generate_path, await self.request_body(prompt, params))
         return self.parse_answer(data)
+
+    async def request_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
+        """The body of a generation request, streamed or not (the stream adds its flag).
+
+        :meth:`build_body`, plus what needs asking the upstream first (the
+        model to name, for Ollama and vLLM).
+        """
+        return self.build_body(prompt, params)
+
+    # ---- streaming ----
+
+    def stream_fields(self) -> dict[str, Any]:
+        """What makes the generation request a streamed one (merged into the same body)."""
+        return {"stream": True, "stream_options": {"include_usage": True}}
+
+    async def stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
+        """The generation as the upstream writes it: text deltas, then one with the end.
+
+        Every delta but the last has text; the last has none and carries the
+        finish reason and the token counts (where the upstream said them).
+        An error status before the stream starts raises as :meth:`complete`
+        does; an error event inside it, or a stream that ends without its
+        terminator, raises :class:`UpstreamError`.
+        """
+        if self.stream_framing is None:
+            async for delta in super().stream(prompt, params):
+                yield delta
+            return
+        body = {**await self.request_body(prompt, params), **self.stream_fields()}
+        path = self.stream_path or self.generate_path
+        end = StreamEnd()
+        async with self.exchange("POST", path, body) as answer:
+            if answer.response.status_code >= 400 or _is_json(answer.response):
+                # An error, or a whole answer: a server that ignored the stream
+                # flag, or LM Studio's error that comes with status 200.
+                whole = answer.whole(await answer.read())
+                completion = self.parse_answer(self.read_json("POST", path, whole))
+                answer.progress(len(completion.text.encode()))
+                if completion.text:
+                    yield TextDelta(text=completion.text)
+                yield single_end(completion).delta()
+                return
+            async with contextlib.aclosing(self._stream_deltas(answer, path, end)) as deltas:
+                async for delta in deltas:
+                    yield delta
+                    # The time the caller took with it is not the upstream's silence.
+                    answer.progress()
+        end = await self.finish_stream(end, params)
+        yield end.delta()
+
+    async def _stream_deltas(
+        self, answer: Exchange, path: str, end: StreamEnd
+    ) -> AsyncGenerator[TextDelta, None]:
+        events = read_events(answer.chunks(), self.stream_framing or "sse", answer.limits.max_bytes)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                text = self.read_stream_event(event, end, path)
+                if text:
+                    answer.progress(len(text.encode()))
+                    yield TextDelta(text=text)
+                if end.done:
+                    return
+        raise UpstreamError(
+            f"The {answer.upstream} closed the stream before it finished (no end of "
+            f"{answer.request}'s answer arrived)."
+        )
+
+    def read_stream_event(self, event: StreamEvent, end: StreamEnd, path: str) -> str:
+        """The text of one streamed event; what it says of the end goes into ``end``.
+
+        OpenAI's chunks here: ``choices[0].text`` (or ``stream_text_in_choice``),
+        ``finish_reason``, a ``usage`` chunk, ``[DONE]``; ``{"error": ...}`` raises.
+        """
+        if event.data.strip() == "[DONE]":
+            end.done = True
+            return ""
+        data = self.event_json(event, path)
+        if isinstance(data, dict) and data.get("object") == "error":
+            # vLLM before 0.10 sent its errors flat: {"object": "error", "message", ...}.
+            self.raise_stream_error(data.get("message", data), path)
+        self.raise_for_error_answer(data, path)
+        prompt_tokens, completion_tokens = self.usage_in(data)
+        end.prompt_tokens = prompt_tokens or end.prompt_tokens
+        if completion_tokens is not None:
+            end.completion_tokens = completion_tokens
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not isinstance(choices, list) or not choices:
+            return ""  # the usage chunk, or a keep-alive
+        choice = choices[0]
+        finish_reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+        if isinstance(finish_reason, str):
+            end.finish_reason = finish_reason
+        return self.event_text(dig(choice, self.stream_text_in_choice))
+
+    def event_json(self, event: StreamEvent, path: str) -> Any:
+        """The JSON of an event; an ``error`` event or non-JSON raises UpstreamError."""
+        if event.event == "error":
+            self.raise_stream_error(event.data, path)
+        try:
+            return json.loads(event.data)
+        except json.JSONDecodeError:
+            raise UpstreamError(
+                f"The upstream {self.name} server at {self.base_url} streamed an event that "
+                f"is not JSON in answer to {path}: {self.redactor.redact(event.data)[:300]!r}"
+            ) from None
+
+    def event_text(self, text: Any) -> str:
+        """A streamed event's text: a string, else nothing (None, a role-only delta)."""
+        if text is None:
+            return ""
+        if not isinstance(text, str):
+            raise UpstreamError(
+                f"Unexpected upstream answer: the streamed text is not text: {str(text)[:300]}"
+            )
+        return text
+
+    def raise_stream_error(self, error: Any, path: str) -> None:
+        """Raise for an error the upstream reported inside its stream."""
+        if isinstance(error, dict):
+            inner = error.get("error", error)
+            error = inner.get("message", inner) if isinstance(inner, dict) else inner
+        detail = self.redactor.redact(str(error))
+        if looks_like_context_overflow(detail):
+            raise ContextLengthExceeded(detail=detail)
+        raise UpstreamError(
+            f"The upstream {self.name} server at {self.base_url} reported an error in its "
+            f"stream answering {path}: {detail[:500]}"
+        )
+
+    async def finish_stream(self, end: StreamEnd, params: GenerationParams) -> StreamEnd:
+        """The end of a stream as the caller gets it (koboldcpp asks for what it left out)."""
+        return end
 
     def build_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
         """The JSON body of a generation request, in this dialect's field names."""
@@ -175,6 +361,22 @@ _ANSWER_KEYS = frozenset({"choices", "results", "content", "data", "response", "
 _NO_EMBEDDINGS = re.compile(
     r"embedding=True|--embeddings?\b|does not support embeddings", re.IGNORECASE
 )
+
+
+def single_end(completion: Completion) -> StreamEnd:
+    """The end of a stream that came as one whole answer."""
+    return StreamEnd(
+        done=True,
+        finish_reason=completion.finish_reason,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+    )
+
+
+def _is_json(response: Any) -> bool:
+    """Whether an answer is one JSON document rather than a stream."""
+    media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return bool(media_type == "application/json")
 
 
 def dig(data: Any, path: Path) -> Any:

@@ -12,6 +12,14 @@
                                  "truncation_length", "grammar_string", ...}
     -> {"results": [{"text"}]}
 
+Streaming: ``webui`` streams OpenAI's way (``"stream": true``, SSE chunks
+``{"choices": [{"text", "finish_reason"}]}``, a usage chunk when asked with
+``stream_options.include_usage``, ``data: [DONE]``; ``modules/api/script.py``
+and ``completions.py``); an error in the middle ends the stream without its
+``[DONE]``. ``webui-legacy`` streamed over a websocket on another port
+(``extensions/api/streaming_api.py``), which fcproxy does not speak: its
+``stream()`` yields the whole answer as one delta.
+
 Embeddings: ``webui`` serves OpenAI's ``POST /v1/embeddings``; the blocking API
 has none.
 
@@ -87,6 +95,8 @@ class WebUILegacyBackend(WebUIFamilyBackend):
 
     name = "webui-legacy"
     generate_path = "/api/v1/generate"
+    # Its stream was a websocket on port 5005, not HTTP: one delta.
+    stream_framing = None
     max_tokens_field = "max_new_tokens"
     stop_field = "stopping_strings"
     # build_parameters() reads no presence/frequency penalty (it has

@@ -75,6 +75,19 @@ For the llama.cpp dialects ``context_window`` is the server's ``n_ctx``
 for koboldcpp its ``--contextsize``, for Ollama the default ``num_ctx``, for
 vLLM its ``max_model_len``.
 
+Streaming: a generation request that asks for a stream (``"stream": true``;
+Ollama unless ``"stream": false``; koboldcpp's ``/api/extra/generate/stream``)
+gets the same answer streamed in that server's framing, one event per token
+(tests/fakes/streams.py, with the sources), paced by
+:attr:`FakeUpstream.token_delay`. ``webui-legacy`` has no HTTP stream and
+answers whole. :meth:`FakeUpstream.break_stream` and
+:meth:`FakeUpstream.fail_stream` break the next stream off or make it report an
+error (where the server has a way to), :meth:`FakeUpstream.trickle` sends every
+generation a byte at a time, :meth:`FakeUpstream.huge` makes the next one
+huge. :attr:`FakeUpstream.disconnects` records when a client closed its
+connection before its answer was complete; the fake then stops generating, as
+the real servers do.
+
 Embeddings (``/v1/embeddings`` everywhere but webui-legacy) are deterministic:
 each token (word) has a vector derived from its SHA-256, and a text's vector is
 the mean of its tokens' (:meth:`FakeUpstream.embedding`). With
@@ -99,10 +112,13 @@ from types import TracebackType
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from tests.fakes.streams import Framing, frame
 from tests.support.server import ServerThread
 
 DIALECTS = (
@@ -180,6 +196,25 @@ class _MissingField(Exception):
     """A request lacks a field the real server requires."""
 
 
+class _BrokenOff(Exception):
+    """Raised inside a streamed answer: the server drops the connection mid-answer."""
+
+
+@dataclass(frozen=True)
+class _StreamFault:
+    """What goes wrong with the next streamed answer, after how many tokens."""
+
+    after_tokens: int
+    #: "break": the stream ends without its end; "abort": the connection drops;
+    #: "error": the server's error event (where it has one, else "abort").
+    kind: str
+    message: str = ""
+
+
+#: A huge answer's token: 1 KiB, so that megabytes stream in a thousand events.
+HUGE_TOKEN = "x" * 1023 + " "
+
+
 class FakeUpstream:
     """A webui, LM Studio or llama.cpp server look-alike on ``url``; see the module docstring."""
 
@@ -217,6 +252,19 @@ class FakeUpstream:
         self._embedding_failures: deque[tuple[int, FailureBody]] = deque()
         self._routes: dict[tuple[str, str], Handler] = {}
         self._generation_routes: set[tuple[str, str]] = set()
+        #: Seconds before each token of a streamed answer.
+        self.token_delay = 0.0
+        #: Seconds between the bytes of every generation answer (None: all at once).
+        self.trickle_delay: float | None = None
+        #: When (time.monotonic()) a client closed its connection before its answer
+        #: was complete, one entry per connection.
+        self.disconnects: list[float] = []
+        #: Tokens of streamed answers handed to the server so far.
+        self.streamed_tokens = 0
+        self._stream_faults: deque[_StreamFault] = deque()
+        self._huge: deque[int] = deque()
+        #: koboldcpp: the last generation's figures, for /api/extra/perf.
+        self._kobold_last: dict[str, Any] = {}
         self.become(dialect)
         if dialect == "ollama":
             self.chat_template = OLLAMA_TEMPLATE
@@ -243,6 +291,7 @@ class FakeUpstream:
                 "/api/v1/generate",
                 "/completion",
                 "/api/generate",
+                "/api/extra/generate/stream",
             )
         } & set(self._routes)
 
@@ -259,6 +308,39 @@ class FakeUpstream:
         the credentials it was sent.
         """
         self._failures.append((status, body))
+
+    def break_stream(self, after_tokens: int, *, abort: bool = False) -> None:
+        """End the next streamed answer after ``after_tokens`` tokens, without its end.
+
+        ``abort``: drop the connection mid-answer (an incomplete chunked body)
+        instead of ending the body cleanly.
+        """
+        self._stream_faults.append(_StreamFault(after_tokens, "abort" if abort else "break"))
+
+    def fail_stream(self, after_tokens: int, message: str = "CUDA error: out of memory") -> None:
+        """Report an error after ``after_tokens`` tokens of the next streamed answer.
+
+        In the server's own way (llama-server and vLLM an error object, Ollama
+        an error line, koboldcpp ``finish_reason: "error"``); the servers that
+        have none (webui, LM Studio, llama-cpp-python) drop the connection.
+        """
+        self._stream_faults.append(_StreamFault(after_tokens, "error", message))
+
+    def trickle(self, delay: float) -> None:
+        """Send every generation answer one byte at a time, ``delay`` seconds apart."""
+        self.trickle_delay = delay
+
+    def huge(self, size: int) -> None:
+        """Make the next generation ``size`` bytes of text, whatever its limits say."""
+        self._huge.append(size)
+
+    def wait_for_disconnect(self, timeout: float = 2.0) -> float:
+        """When the first client disconnect was recorded; AssertionError after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while not self.disconnects:
+            assert time.monotonic() < deadline, f"no client disconnect within {timeout:g} s"
+            time.sleep(0.005)
+        return self.disconnects[0]
 
     def fail_embeddings(self, status: int, body: FailureBody) -> None:
         """Answer the next embeddings request with this status and body (JSON if a dict)."""
@@ -323,7 +405,13 @@ class FakeUpstream:
 
     def asgi_app(self) -> Starlette:
         """The fake as an ASGI app, for serving it some other way (bench/ runs it alone)."""
-        return Starlette(routes=[Route("/{path:path}", self._dispatch, methods=_METHODS)])
+        return Starlette(
+            routes=[Route("/{path:path}", self._dispatch, methods=_METHODS)],
+            middleware=[Middleware(_ConnectionWatch, on_disconnect=self._client_left)],
+        )
+
+    def _client_left(self) -> None:
+        self.disconnects.append(time.monotonic())
 
     def stop(self) -> None:
         """Stop serving and wait for the server thread (idempotent)."""
@@ -373,7 +461,89 @@ class FakeUpstream:
             answer = await handler(body or {})
         except _MissingField as exc:
             return self._missing_field(str(exc))
-        return answer if isinstance(answer, Response) else JSONResponse(answer)
+        response = answer if isinstance(answer, Response) else JSONResponse(answer)
+        if key not in self._generation_routes:
+            return response
+        if self._wants_stream(key[1], body or {}):
+            streamed = self._streamed(answer, body or {})
+            if streamed is not None:
+                response = streamed
+        if self.trickle_delay is not None:
+            response = self._trickled(response, self.trickle_delay)
+        return response
+
+    # -- streaming -------------------------------------------------------------
+
+    def _wants_stream(self, path: str, body: dict[str, Any]) -> bool:
+        if self.dialect == "koboldcpp":
+            return path == "/api/extra/generate/stream"
+        if self.dialect == "ollama":
+            return body.get("stream", True) is not False  # Ollama streams by default
+        if self.dialect == "webui-legacy":
+            return False  # the blocking API ignores it
+        return body.get("stream") is True
+
+    def _streamed(self, answer: Answer, body: dict[str, Any]) -> Response | None:
+        """``answer`` as the dialect streams it; None: an error answered as it is."""
+        fault = self._stream_faults.popleft() if self._stream_faults else None
+        message = fault.message if fault else ""
+        if isinstance(answer, Response):
+            if self.dialect != "llama-cpp-python" or answer.status_code != 400:
+                return None
+            # llama-cpp-python checks the prompt inside its stream: it breaks off.
+            framing = Framing(media_type="text/event-stream; charset=utf-8", broken_off=True)
+        else:
+            framing = frame(self.dialect, answer, body, message)
+        return StreamingResponse(self._stream_body(framing, fault), media_type=framing.media_type)
+
+    async def _stream_body(self, framing: Framing, fault: _StreamFault | None) -> Any:
+        if framing.broken_off:
+            raise _BrokenOff("the prompt is longer than the context")
+        for part in framing.head:
+            yield part
+        for index, token in enumerate([*framing.tokens, None]):
+            if fault is not None and index == fault.after_tokens:
+                if fault.kind == "break":
+                    return
+                if fault.kind == "error" and framing.error is not None:
+                    for part in framing.error:
+                        yield part
+                    return
+                raise _BrokenOff(f"stream broken off after {index} tokens")
+            if token is None:
+                break
+            await self._pause(self.token_delay)
+            self.streamed_tokens += 1
+            yield token
+        for part in framing.tail:
+            yield part
+
+    @staticmethod
+    def _trickled(response: Response, delay: float) -> Response:
+        """``response`` sent one byte at a time, ``delay`` seconds apart."""
+        body_iterator = getattr(response, "body_iterator", None)
+
+        async def whole_body() -> Any:
+            yield response.body
+
+        async def trickle() -> Any:
+            async for chunk in body_iterator or whole_body():
+                data = chunk if isinstance(chunk, bytes) else str(chunk).encode()
+                for byte in data:
+                    await asyncio.sleep(delay)
+                    yield bytes([byte])
+
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name.lower() not in ("content-length", "content-type")
+        }
+        return StreamingResponse(
+            trickle(),
+            status_code=response.status_code,
+            headers=headers,
+            media_type=response.media_type or response.headers.get("content-type"),
+        )
 
     async def _pause(self, seconds: float) -> None:
         # Short naps instead of one sleep, so that stop() is not kept waiting.
@@ -431,6 +601,8 @@ class FakeUpstream:
         if dialect == "koboldcpp":
             return {
                 ("POST", "/api/v1/generate"): self._kobold_generate,
+                ("POST", "/api/extra/generate/stream"): self._kobold_generate,
+                ("GET", "/api/extra/perf"): self._kobold_perf,
                 ("GET", "/api/v1/model"): self._kobold_model,
                 ("GET", "/api/extra/version"): self._kobold_version,
                 ("GET", "/api/extra/true_max_context_length"): self._kobold_context,
@@ -814,7 +986,32 @@ class FakeUpstream:
             "prompt_tokens": self.prompt_tokens(seen),
             "completion_tokens": self.prompt_tokens(text),
         }
+        # stop_reason: 1 EOS, 2 a stop sequence, 0 the token limit (expose.h stop_reason).
+        stop_reason = {"eos": 1, "word": 2}.get(stop_type, 0)
+        self._kobold_last = {
+            "last_input_count": result["prompt_tokens"],
+            "last_token_count": result["completion_tokens"],
+            "stop_reason": stop_reason,
+        }
         return {"results": [result]}
+
+    async def _kobold_perf(self, body: dict[str, Any]) -> Answer:
+        # /api/extra/perf (1.10x): the last generation's figures.
+        return {
+            "last_process": 0.1,
+            "last_eval": 0.2,
+            "last_token_count": self._kobold_last.get("last_token_count", 0),
+            "last_input_count": self._kobold_last.get("last_input_count", 0),
+            "last_seed": 1,
+            "total_gens": 1 if self._kobold_last else 0,
+            "stop_reason": self._kobold_last.get("stop_reason", -1),
+            "queue": 0,
+            "idle": 1,
+            "hordeexitcounter": 0,
+            "uptime": 10.0,
+            "idletime": 1.0,
+            "quiet": False,
+        }
 
     async def _kobold_model(self, body: dict[str, Any]) -> Answer:
         return {"result": self.listed_model if self.model else "inactive"}
@@ -931,14 +1128,7 @@ class FakeUpstream:
             "eval_count": self.prompt_tokens(text),
             "eval_duration": 100,
         }
-        if body.get("stream", True) is not False:
-            # NDJSON, one object per token, the statistics on the last one.
-            chunks = [
-                {"model": model, "response": word + " ", "done": False} for word in text.split()
-            ]
-            lines = [json.dumps(chunk) for chunk in [*chunks, {**answer, "response": ""}]]
-            return PlainTextResponse("\n".join(lines) + "\n", media_type="application/x-ndjson")
-        return answer
+        return answer  # streamed by _dispatch unless "stream": false
 
     def _ollama_listing(self) -> dict[str, Any]:
         return {
@@ -1103,6 +1293,9 @@ class FakeUpstream:
         Returns (text, how it stopped: "eos" | "word" | "limit", the stop string found).
         """
         self.prompts_seen.append(prompt_seen)
+        if self._huge:
+            # A server gone wrong: it ignores stop strings and max tokens.
+            return HUGE_TOKEN * -(-self._huge.popleft() // len(HUGE_TOKEN)), "eos", ""
         text = self._replies.popleft() if self._replies else self.default_text
         stop = body.get("stop", body.get("stopping_strings"))
         return _end_text(text, [stop] if isinstance(stop, str) else stop or [], max_tokens)
@@ -1226,3 +1419,63 @@ async def _json_object(request: Request) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
+
+
+class _ConnectionWatch:
+    """ASGI middleware: notes a client that leaves before its answer is complete.
+
+    The request body is read first, so that afterwards this is the only one
+    waiting on ``receive()``: uvicorn answers it with ``http.disconnect`` when
+    the connection is lost (or once the answer is complete, which is not a
+    client leaving). The handler is then cancelled, as the real servers stop
+    generating for a client that left.
+    """
+
+    def __init__(self, app: ASGIApp, on_disconnect: Callable[[], None]) -> None:
+        self.app = app
+        self.on_disconnect = on_disconnect
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request: list[Message] = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            request.append(message)
+            if not message.get("more_body", False):
+                break
+        complete = False
+        left = asyncio.Event()
+
+        async def replay() -> Message:
+            if request:
+                return request.pop(0)
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        async def sending(message: Message) -> None:
+            nonlocal complete
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                complete = True
+            await send(message)
+
+        handler = asyncio.ensure_future(self.app(scope, replay, sending))
+
+        async def watch() -> None:
+            await receive()
+            if not complete:
+                self.on_disconnect()
+                handler.cancel()
+            left.set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await asyncio.wait([handler])
+        finally:
+            watcher.cancel()
+            handler.cancel()
+        if not handler.cancelled() and handler.exception() is not None:
+            raise handler.exception()  # type: ignore[misc]

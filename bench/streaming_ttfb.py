@@ -109,7 +109,8 @@ def proxied(url: str, messages: list[dict[str, Any]], tools: bool) -> Run:
             for choice in event.get("choices", []):
                 delta = choice["delta"]
                 pieces = [delta.get("content")] + [
-                    (c.get("function") or {}).get("arguments") or (c.get("function") or {}).get("name")
+                    (c.get("function") or {}).get("arguments")
+                    or (c.get("function") or {}).get("name")
                     for c in delta.get("tool_calls") or []
                 ]
                 if any(pieces):
@@ -164,9 +165,7 @@ def main() -> None:
         llama.stop()
 
     print(f"{args.rounds} rounds each, medians; SmolLM2-135M on llama-cpp-python, 1 thread\n")
-    print(
-        "| case | path | first byte (ms) | chunks (content / argument fragments) | total (ms) |"
-    )
+    print("| case | path | first byte (ms) | chunks (content / argument fragments) | total (ms) |")
     print("| --- | --- | ---: | ---: | ---: |")
     for name, straight, through in rows:
         for path, runs in (("llama.cpp direct", straight), ("through fcproxy", through)):

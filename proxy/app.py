@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -43,7 +43,7 @@ from proxy.redaction import Redactor, install_log_redaction
 from proxy.responses import chat_completion
 from proxy.routing import Router
 from proxy.schemas import ChatCompletionRequest, describe_validation_error
-from proxy.streaming import ChunkWriter, EventPump, sse_body
+from proxy.streaming import ChunkWriter, EventPump, EventStreamResponse, sse_body
 
 logger = logging.getLogger("fcproxy.app")
 
@@ -125,9 +125,8 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         writer = ChunkWriter(
             chat_request.model, prepared.normalized.dialect, include_usage=include_usage
         )
-        return StreamingResponse(
+        return EventStreamResponse(
             sse_body(first, events, writer, redactor),
-            media_type="text/event-stream",
             headers={"x-fcproxy-attempts": str(first.attempt), "cache-control": "no-cache"},
         )
 

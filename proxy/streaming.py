@@ -24,12 +24,15 @@ which the OpenAI SDK raises as an ``APIError``; warnings are SSE comments
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
+
+import anyio
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from proxy.errors import ProxyError
 from proxy.pipeline import StreamEnd, StreamEvent, StreamStart
@@ -140,8 +143,44 @@ class EventPump:
     async def aclose(self) -> None:
         if not self._task.done():
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # asyncio.wait, not ``await task``: a waiter that is cancelled itself
+            # (a response whose client left is cancelled again and again)
+            # would pass each cancellation on to the task, interrupting the
+            # clean-up that closes the upstream connection.
+            await asyncio.wait({self._task})
+
+
+class EventStreamResponse(StreamingResponse):
+    """A streaming response that stops its body as soon as the client leaves.
+
+    Starlette trusts an ASGI 2.4 server to raise on a send after the client
+    has gone; uvicorn's h11 protocol drops such a send silently, so the body
+    (and the generation behind it) would run to its end for nobody. Listening
+    for ``http.disconnect`` beside the body, as Starlette does for older
+    servers, cancels it at once.
+    """
+
+    media_type = "text/event-stream"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with anyio.create_task_group() as group:
+
+                async def body() -> None:
+                    await self.stream_response(send)
+                    group.cancel_scope.cancel()
+
+                group.start_soon(body)
+                await self.listen_for_disconnect(receive)
+                group.cancel_scope.cancel()
+        finally:
+            # A body cancelled while it waited in ``send`` is left suspended at
+            # a yield; close it now (shielded: this scope may be cancelled), so
+            # that the pipeline and the upstream request behind it stop.
+            closing = getattr(self.body_iterator, "aclose", None)
+            if closing is not None:
+                with anyio.CancelScope(shield=True):
+                    await closing()
 
 
 def sse(data: dict[str, Any]) -> bytes:

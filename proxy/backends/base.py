@@ -28,6 +28,7 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+import anyio
 import httpx
 
 from proxy.backends.exchange import (
@@ -378,7 +379,12 @@ class HTTPBackend:
                 redact=self.redactor.redact,
             )
         finally:
-            await response.aclose()
+            # Shielded: this runs while a cancelled task unwinds, maybe inside
+            # an anyio scope that delivers its cancellation again at every
+            # await; the connection must close all the same, or the upstream
+            # goes on generating for nobody.
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
 
     async def send(
         self, method: str, path: str, body: dict[str, Any] | None = None

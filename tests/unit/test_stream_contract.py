@@ -2,8 +2,9 @@
 
 Every format's case table (the ``REAL_OUTPUTS``, ``MESSY_OUTPUTS``,
 ``NO_CALLS``, ``BROKEN`` and ``REASONING`` tables of
-``tests/unit/test_format_*.py``, MemGPT's outputs in ``test_wrapper_parse.py``,
-and the Hermes cases below) is fed to :class:`wrappers.streaming.StreamParser`
+``tests/unit/test_format_*.py``, Functionary's ``V32_OUTPUTS`` and
+``V31_OUTPUTS``, MemGPT's outputs in ``test_wrapper_parse.py``, and the
+Hermes cases below) is fed to :class:`wrappers.streaming.StreamParser`
 one character at a time, split in two at every position, and in random
 splits. The deltas, joined, must equal what the wrapper's one-shot ``parse``
 returns for the whole text: same content, reasoning, calls and arguments,
@@ -31,7 +32,16 @@ from wrappers.registry import get_wrapper, list_wrappers
 from wrappers.streaming import OutputDelta, PlainText, StreamParser
 
 HERE = Path(__file__).resolve().parent
-TABLES = ("REAL_OUTPUTS", "MESSY_OUTPUTS", "NO_CALLS", "BROKEN", "REASONING")
+TABLES = (
+    "REAL_OUTPUTS",
+    "MESSY_OUTPUTS",
+    "NO_CALLS",
+    "BROKEN",
+    "REASONING",
+    # Functionary's real outputs, one table per syntax.
+    "V32_OUTPUTS",
+    "V31_OUTPUTS",
+)
 
 WEATHER_FUNCTIONS: list[FunctionSchema] = [
     {

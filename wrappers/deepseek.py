@@ -214,8 +214,10 @@ def _call_so_far(text: str, start: int) -> tuple[PartialCall | None, int | None]
     call = PartialCall(name, stable_dumps(found.value))
     if not found.complete:
         return call, None
+    # The next call is searched after the first end token, wherever that comes
+    # (inside a later call's arguments, even): not known before it has come.
     close = text.find(CALL_END, found.end)
-    return call, found.end if close == -1 else close + len(CALL_END)
+    return call, None if close == -1 else close + len(CALL_END)
 
 
 def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:

@@ -206,6 +206,9 @@ class FunctionaryV32Wrapper(ToolFormatWrapper):
     def stream_answer(
         self, rest: str, functions: Sequence[FunctionSchema], *, in_reasoning: bool
     ) -> tuple[str, list[PartialCall]]:
+        # parse() strips the output's end before reading it: a ">>>name" line
+        # with nothing after it yet may still be the last text, and then no line.
+        rest = rest[: len(rest.rstrip())]
         syntax, first = first_syntax(rest)
         if syntax == "recipients":
             return _recipient_messages_so_far(rest, self._stop_suffixes, in_reasoning)

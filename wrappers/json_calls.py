@@ -32,7 +32,7 @@ from typing import Any
 from wrappers.base import WrapperParseError, arguments_as_json_string
 from wrappers.brackets import closing_bracket
 from wrappers.json_extract import extract_json_object
-from wrappers.partial_json import is_open, parse_prefix
+from wrappers.partial_json import PrefixValue, is_open, parse_prefix
 from wrappers.streaming import PartialCall, partial_call
 from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, decode_json_at
 
@@ -41,6 +41,8 @@ from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, de
 CALL_START = re.compile(r"""(\[\s*)?\{\s*(["'])(?:name|function|type|tool_calls?)\2\s*:""")
 
 _SEPARATOR = re.compile(r"[\s;,]*")
+# What a number or literal still being written is made of.
+_SCALAR_CHARS = frozenset("0123456789+-.eEabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _EMPTY_FENCE = re.compile(r"```[\w-]*\s*```")
 
 
@@ -264,20 +266,22 @@ def object_calls_so_far(
             return calls, found.end, not in_list
 
 
-def json_calls_so_far(text: str) -> list[PartialCall]:
+def json_calls_so_far(text: str, *, repair: bool = False) -> list[PartialCall]:
     """The calls :func:`find_json_calls` will find in ``text`` and whatever follows it.
 
     Call objects (and lists of them) as the one-shot reader finds them: a
     complete one exactly, the one being written by its name and arguments so
     far, once it is clearly a call (a name, and ``arguments`` or
     ``parameters``). Reading stops where more text could change the answer.
+    ``repair``: as :func:`find_json_calls`'s; the call being written is then
+    shown only while it is valid JSON (see :func:`_shown_while_valid`).
     """
     calls: list[PartialCall] = []
     position = 0
     while (match := CALL_START.search(text, position)) is not None:
         start = match.start()
         if match.group(1):
-            found, end = _call_list_so_far(text, start)
+            found, end = _call_list_so_far(text, start, repair=repair)
             calls.extend(found)
             if end is None:
                 return calls
@@ -288,7 +292,7 @@ def json_calls_so_far(text: str) -> list[PartialCall]:
         if value is None or not isinstance(value.value, dict):
             return calls
         if not value.complete:
-            call = _open_call(value.value)
+            call = _open_call(_shown_while_valid(text, start, value, repair=repair))
             return [*calls, call] if call is not None else calls
         try:
             complete = calls_in_value(value.value)
@@ -304,7 +308,9 @@ def json_calls_so_far(text: str) -> list[PartialCall]:
     return calls
 
 
-def _call_list_so_far(text: str, start: int) -> tuple[list[PartialCall], int | None]:
+def _call_list_so_far(
+    text: str, start: int, *, repair: bool
+) -> tuple[list[PartialCall], int | None]:
     """The calls of the ``[`` list at ``start`` so far, and where the list ends.
 
     The end is None while it is open, -1 when the list is not one of calls
@@ -328,7 +334,7 @@ def _call_list_so_far(text: str, start: int) -> tuple[list[PartialCall], int | N
             return [], -1
         starts_like_a_call = leading == len(calls) and CALL_START.match(text, position)
         if not found.complete:
-            call = _open_call(found.value)
+            call = _open_call(_shown_while_valid(text, position, found, repair=repair))
             if call is not None and starts_like_a_call:
                 return [*calls, call], None
             return calls[:leading], None
@@ -348,8 +354,36 @@ def _call_list_so_far(text: str, start: int) -> tuple[list[PartialCall], int | N
             return calls, position
 
 
-def _open_call(value: dict[str, Any]) -> PartialCall | None:
+def _shown_while_valid(
+    text: str, start: int, found: PrefixValue, *, repair: bool
+) -> dict[str, Any] | None:
+    """What to show of the open object ``found`` read at ``start``.
+
+    Without ``repair`` (broken JSON is an error), all of it. With it, the
+    one-shot reader mends broken JSON, and what the mending makes of a value
+    is known only at the end: the object is shown only while it is valid to
+    the end of ``text``, and each value only once the next character shows
+    that it ended (``"Pari"`` may yet become ``"Pari"Rome"``).
+    """
+    if not repair:
+        return found.value if isinstance(found.value, dict) else None
+    unread = text[found.end :].rstrip()
+    if unread and (
+        # Only a number or literal still being written, where a value goes, is not broken.
+        not text[: found.end].rstrip().endswith((":", ",", "["))
+        or any(c not in _SCALAR_CHARS for c in unread)
+    ):
+        return None  # broken: the repairs decide, at the end
+    confirmed = parse_prefix(text[: len(text.rstrip()) - 1], start)
+    if confirmed is None or not isinstance(confirmed.value, dict):
+        return None
+    return confirmed.value
+
+
+def _open_call(value: dict[str, Any] | None) -> PartialCall | None:
     """An object still being written, once it is clearly a call (:func:`is_call_object`)."""
+    if value is None:
+        return None
     inner = value.get("function")
     if isinstance(inner, dict):
         value = inner

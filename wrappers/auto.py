@@ -17,6 +17,7 @@ from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.detection import MarkedFormat, marked_formats, read_any_format
 from wrappers.generic_json import GenericJSONWrapper
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction, split_reasoning
 
 
@@ -54,6 +55,10 @@ class AutoWrapper(GenericJSONWrapper):
 
     def stream_end_tokens(self) -> tuple[str, ...]:
         return self.end_tokens
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        # Which format reads the calls is known at the end; they are sent then.
+        return []
 
     def extract_calls(self, text: str) -> Extraction:
         reading = read_any_format(self._strip_end_tokens(text), self.candidates)

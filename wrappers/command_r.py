@@ -37,8 +37,16 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
-from wrappers.marked_json_calls import json_calls_after_markers
+from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import (
+    PartialCall,
+    Snapshot,
+    compile_opener,
+    held_text,
+    partial_match_start,
+    without_partial_suffix,
+)
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 BOS = "<BOS_TOKEN>"
@@ -56,6 +64,7 @@ DIRECTLY_ANSWER = ("directly-answer", "directly_answer")
 # Tokens around an answer that are not part of it.
 _ANSWER_MARKERS = ("<|START_RESPONSE|>", "<|END_RESPONSE|>", "<|CHATBOT_TOKEN|>")
 _CITATION = re.compile(r"</?co(?::[^>]*)?>")
+_PARTIAL_CITATION = compile_opener(_CITATION.pattern)
 # "Action:" is also an English word: a call only with a JSON list after it.
 _ACTION_MARKER = re.compile(r"Action:(?=\s*(?:```(?:json)?\s*)?\[)")
 
@@ -208,6 +217,9 @@ def _indented_json(value: dict[str, Any]) -> str:
 class CommandRWrapper(ToolFormatWrapper):
     """Command R / R+: ``Action:`` and a fenced JSON list; reads R7B's format too."""
 
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (re.escape(START_ACTION), _ACTION_MARKER.pattern)
     call_start: ClassVar[str] = ACTION
     call_pattern: ClassVar[re.Pattern[str]] = _ACTION_MARKER
     stop: ClassVar[tuple[str, ...]] = (END,)
@@ -258,6 +270,43 @@ class CommandRWrapper(ToolFormatWrapper):
         # grounding spans (<co>text</co: 0:[1]>) keep their text.
         raw = raw.replace(START_THINKING, "<think>").replace(END_THINKING, "</think>")
         return super().parse(_CITATION.sub("", raw), functions, options)
+
+    def stream_snapshot(
+        self,
+        text: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions,
+        *,
+        starts_in_reasoning: bool = False,
+    ) -> Snapshot:
+        # As parse() rewrites the output; a token or citation tag still being
+        # written waits until it is whole (or clearly not one).
+        text = without_partial_suffix(text, (START_THINKING, END_THINKING))
+        text = text.replace(START_THINKING, "<think>").replace(END_THINKING, "</think>")
+        text = text[: partial_match_start(text, (_PARTIAL_CITATION,))]
+        return super().stream_snapshot(
+            _CITATION.sub("", text), functions, options, starts_in_reasoning=starts_in_reasoning
+        )
+
+    def stream_answer(
+        self, rest: str, functions: Sequence[FunctionSchema], *, in_reasoning: bool
+    ) -> tuple[str, list[PartialCall]]:
+        content, calls = super().stream_answer(rest, functions, in_reasoning=in_reasoning)
+        # The answer markers leave the content, as extract_calls removes them.
+        content = without_partial_suffix(content, _ANSWER_MARKERS)
+        for marker in _ANSWER_MARKERS:
+            content = content.replace(marker, "")
+        return held_text(content), calls
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        calls = marked_calls_so_far(
+            region,
+            (START_ACTION, _ACTION_MARKER),
+            end_markers=(END_ACTION,),
+            name_keys=("tool_name", "name"),
+            argument_keys=("parameters", "arguments"),
+        )
+        return [call for call in calls if call.name not in DIRECTLY_ANSWER]
 
     def extract_calls(self, text: str) -> Extraction:
         # parse() has moved the plan aside; a caller that skips it (the auto

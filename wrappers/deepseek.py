@@ -1,5 +1,5 @@
 # DeepSeek's special tokens are spelled with full-width bars (U+FF5C); that is the point.
-# ruff: noqa: RUF001, RUF002
+# ruff: noqa: RUF001, RUF002, RUF003
 """DeepSeek V3 / R1 and V3.1 tool calls, between full-width-bar special tokens.
 
 V3, R1 (and R1's Qwen / Llama distills) write a call as its type, the name,
@@ -33,7 +33,9 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper, decode_json_at
 
 BOS = "<｜begin▁of▁sentence｜>"
@@ -76,6 +78,8 @@ V31_TOOLS_FOOTER = (
 
 # V3 / R1: after the separator, the name on its own line, then a ```json fence.
 _FENCED_NAME = re.compile(r"\s*([^\s`{]+)\s*(?:```(?:json)?)?")
+# The same, once the arguments' "{" has come (streaming: the name is then certain).
+_FENCED_NAME_BEFORE_ARGUMENTS = re.compile(_FENCED_NAME.pattern + r"\s*(?=\{)")
 
 
 def _to_json(value: object) -> str:
@@ -97,6 +101,9 @@ def _after_reasoning(content: str) -> str:
 class DeepSeekWrapper(ToolFormatWrapper):
     """DeepSeek V3 / R1: ``function<｜tool▁sep｜>name`` and a fenced JSON object per call."""
 
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (re.escape(CALLS_BEGIN), re.escape(CALL_BEGIN))
     call_start: ClassVar[str] = CALLS_BEGIN
     stop: ClassVar[tuple[str, ...]] = (EOS,)
 
@@ -163,6 +170,54 @@ class DeepSeekWrapper(ToolFormatWrapper):
             calls.append(call)
             position = section.find(CALL_BEGIN, end)
         return Extraction(text[:start] + after, calls)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        if not region.startswith(CALLS_BEGIN):
+            # A lone <｜tool▁call▁begin｜> opens the calls only if no section
+            # marker ever follows: known at the end.
+            return []
+        section_end = region.find(CALLS_END)
+        section = region if section_end == -1 else region[:section_end]
+        calls: list[PartialCall] = []
+        position = section.find(CALL_BEGIN)
+        while position != -1:
+            call, end = _call_so_far(section, position + len(CALL_BEGIN))
+            if call is not None:
+                calls.append(call)
+            if end is None:
+                break
+            position = section.find(CALL_BEGIN, end)
+        return calls
+
+
+def _call_so_far(text: str, start: int) -> tuple[PartialCall | None, int | None]:
+    """:func:`_call_at` on a call still being written: what is known of it, and
+    where it ends (None: not yet)."""
+    separator = text.find(SEP, start)
+    if separator == -1:
+        return None, None
+    head = text[start:separator].strip()
+    position = separator + len(SEP)
+    after = text[position:].lstrip()
+    if not after:
+        return None, None
+    if head == "function" and not after.startswith("{"):
+        match = _FENCED_NAME_BEFORE_ARGUMENTS.match(text, position)
+        if match is None:
+            return None, None
+        name, position = match.group(1), match.end()
+    else:
+        name = head
+    found = parse_prefix(text, position)
+    if not name or found is None or not isinstance(found.value, dict):
+        return None, None
+    call = PartialCall(name, stable_dumps(found.value))
+    if not found.complete:
+        return call, None
+    # The next call is searched after the first end token, wherever that comes
+    # (inside a later call's arguments, even): not known before it has come.
+    close = text.find(CALL_END, found.end)
+    return call, None if close == -1 else close + len(CALL_END)
 
 
 def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:

@@ -19,7 +19,16 @@ from wrappers.base import (
 )
 from wrappers.conversation import CallRecord, Turn
 from wrappers.llama3_layout import BEGIN_OF_TEXT, EOM, EOT, PYTHON_TAG, code_call, header
+from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import (
+    EMPTY,
+    PartialCall,
+    Snapshot,
+    compile_opener,
+    held_text,
+    safe_content_end,
+)
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper, decode_json_at
 
 RECIPIENT = ">>>"
@@ -29,6 +38,7 @@ FUNCTION_CLOSE = "</function>"
 # Python session is not one).
 _RECIPIENT_LINE = re.compile(r">>>([A-Za-z_][\w.-]*)[ \t]*\n")
 _FUNCTION_TAG = re.compile(r"<function=([^>\s]+)>")
+_PARTIAL_RECIPIENT_LINE = compile_opener(_RECIPIENT_LINE.pattern)
 
 V32_SYSTEM = (
     "You are capable of executing available function(s) if required.\n"
@@ -111,6 +121,13 @@ class FunctionaryV32Wrapper(ToolFormatWrapper):
     v3.1's ``<function=name>{...}</function>``.
     """
 
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        _RECIPIENT_LINE.pattern,
+        _FUNCTION_TAG.pattern,
+        re.escape(PYTHON_TAG),
+    )
     call_start: ClassVar[str] = RECIPIENT
     call_pattern: ClassVar[re.Pattern[str]] = _RECIPIENT_LINE
     stop: ClassVar[tuple[str, ...]] = (EOT, EOM)
@@ -158,6 +175,48 @@ class FunctionaryV32Wrapper(ToolFormatWrapper):
 
     def extract_calls(self, text: str) -> Extraction:
         return extract_functionary_calls(text)
+
+    # ---- streaming ----
+
+    def stream_snapshot(
+        self,
+        text: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions,
+        *,
+        starts_in_reasoning: bool = False,
+    ) -> Snapshot:
+        if self.prefill:
+            # As parse() puts the prefilled ">>>" back: once it is clear whether
+            # the output starts with a recipient.
+            stripped = text.lstrip()
+            if not stripped.startswith((RECIPIENT, FUNCTION_OPEN)):
+                if RECIPIENT.startswith(stripped) or FUNCTION_OPEN.startswith(stripped):
+                    return EMPTY
+                prefilled = self.prefill + stripped
+                line = _PARTIAL_RECIPIENT_LINE.match(prefilled, partial=True)
+                if line is not None and line.partial:
+                    return EMPTY
+                if line is not None:
+                    text = prefilled
+        return super().stream_snapshot(
+            text, functions, options, starts_in_reasoning=starts_in_reasoning
+        )
+
+    def stream_answer(
+        self, rest: str, functions: Sequence[FunctionSchema], *, in_reasoning: bool
+    ) -> tuple[str, list[PartialCall]]:
+        # parse() strips the output's end before reading it: a ">>>name" line
+        # with nothing after it yet may still be the last text, and then no line.
+        rest = rest[: len(rest.rstrip())]
+        syntax, first = first_syntax(rest)
+        if syntax == "recipients":
+            return _recipient_messages_so_far(rest, self._stop_suffixes, in_reasoning)
+        end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
+        if syntax == "tags":
+            calls = [] if in_reasoning else _function_tags_so_far(rest[first:])
+            return held_text(rest[: min(first, end)]), calls
+        return held_text(rest[:end]), []
 
 
 class FunctionaryV31Wrapper(FunctionaryV32Wrapper):
@@ -226,11 +285,33 @@ class FunctionaryV31Wrapper(FunctionaryV32Wrapper):
 
 def extract_functionary_calls(text: str) -> Extraction:
     """Calls in either Functionary v3 syntax, and the text around them."""
-    if _RECIPIENT_LINE.search(text):
+    syntax, _ = first_syntax(text)
+    if syntax == "recipients":
         return _recipient_messages(text)
-    if _FUNCTION_TAG.search(text) or PYTHON_TAG in text:
+    if syntax == "tags":
         return _function_tags(text)
     return Extraction(text)
+
+
+def first_syntax(text: str) -> tuple[str, int]:
+    """Which syntax ``text`` is written in, and where its first marker starts.
+
+    ``"recipients"`` (v3.2's ``>>>name``), ``"tags"`` (v3.1's
+    ``<function=name>``, ``<|python_tag|>``) or ``""`` (no call marker).
+    The first marker decides: a ``>>>name`` line quoted inside a v3.1 call's
+    arguments does not turn the whole answer into v3.2 messages, and a
+    streamed answer can tell which syntax it reads as soon as the first
+    marker is whole.
+    """
+    recipient = _RECIPIENT_LINE.search(text)
+    tag = _FUNCTION_TAG.search(text)
+    starts = [s for s in (tag.start() if tag else -1, text.find(PYTHON_TAG)) if s != -1]
+    tags = min(starts, default=-1)
+    if recipient is not None and (tags == -1 or recipient.start() < tags):
+        return "recipients", recipient.start()
+    if tags != -1:
+        return "tags", tags
+    return "", -1
 
 
 def _recipient_messages(text: str) -> Extraction:
@@ -289,6 +370,70 @@ def _before_python_tag(segment: str, calls: list[ExtractedCall]) -> str:
     if tag:
         calls.append(code_call(code))
     return before
+
+
+def _recipient_messages_so_far(
+    text: str, stop_suffixes: Sequence[Any], in_reasoning: bool
+) -> tuple[str, list[PartialCall]]:
+    """:func:`_recipient_messages` on an output still being written.
+
+    The content is the text before the first message and the ``all``
+    messages up to the first call (what follows a call is sent at the end);
+    the calls are the messages written so far.
+    """
+    matches = list(_RECIPIENT_LINE.finditer(text))
+    content = text[: matches[0].start()]
+    calls: list[PartialCall] = []
+    content_open = True
+    for index, match in enumerate(matches):
+        last = index == len(matches) - 1
+        if last:
+            body = text[match.end() :]
+            # The next recipient line, or the end-of-turn token, may be on its way.
+            body = body[: safe_content_end(body, (_PARTIAL_RECIPIENT_LINE, *stop_suffixes))]
+        else:
+            body = text[match.end() : matches[index + 1].start()]
+        recipient = match.group(1)
+        if recipient == "all":
+            content += body if content_open else ""
+            continue
+        content_open = False
+        if in_reasoning:
+            break
+        if not last:
+            try:
+                call, _ = _recipient_call(recipient, body, text)
+            except WrapperParseError:
+                break
+            calls.append(PartialCall(call.name, json.dumps(call.arguments, ensure_ascii=False)))
+            continue
+        found = parse_prefix(body) if recipient != "python" else None
+        # python's body may be code rather than JSON: its arguments come at the end.
+        arguments = found.value if found is not None else None
+        calls.append(
+            PartialCall(recipient, stable_dumps(arguments) if isinstance(arguments, dict) else "")
+        )
+    return held_text(content), calls
+
+
+def _function_tags_so_far(text: str) -> list[PartialCall]:
+    """The ``<function=name>{...}`` calls of ``text`` (which starts at the first tag) so far.
+
+    Code after ``<|python_tag|>`` is sent whole at the end, and so is what follows it.
+    """
+    calls: list[PartialCall] = []
+    position = 0
+    while (match := _FUNCTION_TAG.search(text, position)) is not None:
+        if PYTHON_TAG in text[position : match.start()]:
+            break
+        found = parse_prefix(text, match.end())
+        if found is None or not isinstance(found.value, dict):
+            break
+        calls.append(PartialCall(match.group(1), stable_dumps(found.value)))
+        if not found.complete:
+            break
+        position = found.end
+    return calls
 
 
 def _arguments(call: CallRecord) -> str:

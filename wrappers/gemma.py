@@ -37,10 +37,17 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
-from wrappers.json_calls import find_json_calls
-from wrappers.python_calls import NotACallList, find_call_lists, parse_call_list
+from wrappers.json_calls import CALL_START, find_json_calls
+from wrappers.python_calls import (
+    CALL_LIST_START,
+    LIST_MARKERS,
+    NotACallList,
+    find_call_lists,
+    parse_call_list,
+)
 from wrappers.pythonic import call_list
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall, compile_opener
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
 TOOL_CODE = "```tool_code"
@@ -57,6 +64,9 @@ TOOLS_INSTRUCTIONS = (
 )
 _TOOL_CODE_BLOCK = re.compile(r"```tool_code[ \t]*\n?(.*?)(?:```|\Z)", re.DOTALL)
 _PRINT = re.compile(r"\s*print\((.*)\)\s*", re.DOTALL)
+# An answer that starts like a bare call (get_weather(city="Paris")) is one
+# if that call is the whole answer: known only at its end.
+_BARE_CALL_START = compile_opener(r"\s*[A-Za-z_][\w.]*\s*\(")
 
 
 def tool_code_calls(block: str) -> list[ExtractedCall]:
@@ -83,6 +93,16 @@ def _unprint(code: str) -> str:
 
 
 class GemmaWrapper(ToolFormatWrapper):
+    streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call
+    #: (a code fence, a call list, a JSON call object) or rewrites the text (a
+    #: Llama marker). The calls themselves are sent whole at the end.
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        "```",
+        CALL_LIST_START.pattern,
+        CALL_START.pattern,
+        *(re.escape(marker) for marker in LIST_MARKERS),
+    )
     call_start: ClassVar[str] = TOOL_CODE
     stop: ClassVar[tuple[str, ...]] = (END_OF_TURN,)
 
@@ -104,6 +124,13 @@ class GemmaWrapper(ToolFormatWrapper):
                 content = f"<tool_response>\n{content}</tool_response>"
             out += content + END_OF_TURN + "\n"
         return out + "<start_of_turn>model\n"
+
+    def stream_answer(
+        self, rest: str, functions: Sequence[FunctionSchema], *, in_reasoning: bool
+    ) -> tuple[str, list[PartialCall]]:
+        if _BARE_CALL_START.match(rest, partial=True):
+            return "", []
+        return super().stream_answer(rest, functions, in_reasoning=in_reasoning)
 
     def extract_calls(self, text: str) -> Extraction:
         calls: list[ExtractedCall] = []

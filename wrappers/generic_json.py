@@ -15,8 +15,9 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.json_calls import find_json_calls
+from wrappers.json_calls import find_json_calls, json_calls_so_far
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 IM_START = "<|im_start|>"
@@ -114,6 +115,11 @@ class GenericJSONWrapper(ToolFormatWrapper):
 
     def extract_calls(self, text: str) -> Extraction:
         return find_json_calls(text, repair=True)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        # Only valid JSON leaves early; what the repairs make of the rest is
+        # known when the output is complete.
+        return json_calls_so_far(region, repair=True)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

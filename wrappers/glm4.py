@@ -32,8 +32,9 @@ from typing import Any, ClassVar
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import ExtractedCall, Extraction, tools_json_lines
-from wrappers.xml_calls import XmlArgumentsWrapper, strip_layout_newlines
+from wrappers.xml_calls import XmlArgumentsWrapper, arguments_so_far, strip_layout_newlines
 
 PREFIX = "[gMASK]<sop>"
 TOOL_CALL = "<tool_call>"
@@ -50,6 +51,8 @@ TOOLS_FOOTER = (
     "<arg_value>{arg-value-2}</arg_value>\n...\n</tool_call>"
 )
 _ARGUMENT = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_value>", re.DOTALL)
+# The same pair, its value still being written.
+_OPEN_ARGUMENT = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>", re.DOTALL)
 _NAME_END = re.compile(r"\n|<arg_key>")
 
 
@@ -121,6 +124,46 @@ class Glm4Wrapper(XmlArgumentsWrapper):
             calls.append(_call(text[start + len(TOOL_CALL) : close], text))
             position = close + len(TOOL_CALL_END)
         return Extraction(content + text[position:], calls)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        schemas = {f.get("name"): f for f in functions}
+        calls: list[PartialCall] = []
+        position = 0
+        while (start := region.find(TOOL_CALL, position)) != -1:
+            close = region.find(TOOL_CALL_END, start)
+            body = region[start + len(TOOL_CALL) : close if close != -1 else len(region)]
+            call = _call_so_far(body, schemas, complete=close != -1)
+            if call is None:
+                break
+            calls.append(call)
+            if close == -1:
+                break
+            position = close + len(TOOL_CALL_END)
+        return calls
+
+
+def _call_so_far(
+    body: str, schemas: dict[Any, FunctionSchema], *, complete: bool
+) -> PartialCall | None:
+    """:func:`_call` on a call still being written (None: its name is not known yet)."""
+    name_end = _NAME_END.search(body)
+    if name_end is None and not complete:
+        return None
+    name = body[: name_end.start() if name_end else len(body)].strip()
+    if not name or name.startswith(("{", "<")):
+        return None
+    pairs: list[tuple[str, str]] = []
+    position = 0
+    for match in _ARGUMENT.finditer(body):
+        pairs.append((match.group(1).strip(), strip_layout_newlines(match.group(2))))
+        position = match.end()
+    open_value = None
+    if not complete and (pair := _OPEN_ARGUMENT.search(body, position)) is not None:
+        open_value = (
+            pair.group(1).strip(),
+            without_partial_suffix(body[pair.end() :], ("</arg_value>",)),
+        )
+    return PartialCall(name, arguments_so_far(pairs, open_value, schemas.get(name), complete))
 
 
 def _call(body: str, text: str) -> ExtractedCall:

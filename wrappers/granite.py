@@ -29,11 +29,15 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.marked_json_calls import json_calls_after_markers
+from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 TOOL_CALL = "<|tool_call|>"
+# Phi-4-mini's calls share the marker; its closing token is dropped too.
+_MARKERS = (TOOL_CALL, "<tool_call>")
+_END_MARKERS = ("<|/tool_call|>", "</tool_call>")
 END = "<|end_of_text|>"
 TOOLS_INSTRUCTIONS = (
     " You are a helpful assistant with access to the following tools. When a tool is required "
@@ -97,10 +101,10 @@ class GraniteWrapper(ToolFormatWrapper):
         return out + "<|start_of_role|>assistant<|end_of_role|>"
 
     def extract_calls(self, text: str) -> Extraction:
-        # Phi-4-mini's calls share the marker; its closing token is dropped too.
-        return json_calls_after_markers(
-            text, (TOOL_CALL, "<tool_call>"), end_markers=("<|/tool_call|>", "</tool_call>")
-        )
+        return json_calls_after_markers(text, _MARKERS, end_markers=_END_MARKERS)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        return marked_calls_so_far(region, _MARKERS, end_markers=_END_MARKERS)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -119,7 +119,7 @@ class HermesWrapper(ToolFormatWrapper):
             max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
         )
 
-    def partial_calls(self, region: str) -> list[PartialCall]:
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         calls: list[PartialCall] = []
         position = 0
         while region.startswith(self.call_start, position):

@@ -21,7 +21,9 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper, decode_json_at
 
 SECTION_BEGIN = "<|tool_calls_section_begin|>"
@@ -91,6 +93,21 @@ class KimiK2Wrapper(ToolFormatWrapper):
             out += IM_END
         return out + "<|im_assistant|>assistant<|im_middle|>"
 
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        end, _ = _first(region, _SECTION_ENDS)
+        section = region if end == -1 else region[:end]
+        calls: list[PartialCall] = []
+        position = section.find(CALL_BEGIN)
+        while position != -1:
+            call, after = _call_so_far(section, position + len(CALL_BEGIN))
+            if call is None:
+                break
+            calls.append(call)
+            if after is None:
+                break
+            position = section.find(CALL_BEGIN, after)
+        return calls
+
     def extract_calls(self, text: str) -> Extraction:
         start, _ = _first(text, (*_SECTION_BEGINS, CALL_BEGIN))
         if start == -1:
@@ -113,6 +130,25 @@ def _first(text: str, markers: Sequence[str], start: int = 0) -> tuple[int, str]
     hits = [(text.find(m, start), m) for m in markers]
     found = [hit for hit in hits if hit[0] != -1]
     return min(found) if found else (-1, "")
+
+
+def _call_so_far(text: str, start: int) -> tuple[PartialCall | None, int | None]:
+    """:func:`_call_at` on a call still being written: what is known of it, and
+    where it ends (None: not yet)."""
+    argument = text.find(ARGUMENT_BEGIN, start)
+    if argument == -1:
+        return None, None
+    match = _CALL_ID.fullmatch(text[start:argument].strip())
+    found = parse_prefix(text, argument + len(ARGUMENT_BEGIN))
+    if match is None or found is None or not isinstance(found.value, dict):
+        return None, None
+    call = PartialCall(match.group("name"), stable_dumps(found.value))
+    if not found.complete:
+        return call, None
+    # The next call is searched after the first end token, wherever that comes
+    # (inside a later call's arguments, even): not known before it has come.
+    close = text.find(CALL_END, found.end)
+    return call, None if close == -1 else close + len(CALL_END)
 
 
 def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:

@@ -11,10 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, WrapperParseError
+from wrappers.base import FunctionSchema, WrapperParseError, arguments_as_json_string
 from wrappers.conversation import Turn
 from wrappers.grammar import json_call_grammar
-from wrappers.json_calls import find_json_calls
+from wrappers.json_calls import find_json_calls, json_calls_so_far
 from wrappers.llama3_layout import (
     BEGIN_OF_TEXT,
     DEFAULT_DATE,
@@ -34,6 +34,7 @@ from wrappers.python_calls import (
     parse_call_list,
 )
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
 TOOLS_INSTRUCTIONS = (
@@ -86,6 +87,7 @@ class Llama3JSONWrapper(ToolFormatWrapper):
     template does with a string). ``<|python_tag|>`` followed by code rather
     than JSON is a call to ``python`` with ``{"code": ...}``, and a built-in
     tool call (``brave_search.call(query="...")``) a call to ``brave_search``.
+    Bare JSON calls written before a ``<|python_tag|>`` are calls too.
 
     Where this differs from the template, on purpose: the template accepts
     one call per assistant message and raises on more, so parallel calls in
@@ -155,6 +157,7 @@ class Llama3JSONWrapper(ToolFormatWrapper):
             # Llama 3.2 1B/3B often answer in their pythonic style even when asked for JSON.
             return found if found.calls else find_call_lists(text)
         before, after = text[:tag], text[tag + len(PYTHON_TAG) :]
+        earlier = _json_calls_before_tag(before)
         if _JSON_START.match(after):
             found = find_json_calls(after, repair=False)
         elif CALL_LIST_START.match(after.lstrip()):
@@ -165,7 +168,31 @@ class Llama3JSONWrapper(ToolFormatWrapper):
             found = Extraction("", [code_call(after)])
         if not found.calls:
             raise WrapperParseError("no call after <|python_tag|>", text)
-        return Extraction(before + found.content, found.calls)
+        return Extraction(earlier.content + found.content, earlier.calls + found.calls)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        tag = region.find(PYTHON_TAG)
+        if tag == -1:
+            # A tag still being written would end the JSON before it.
+            return json_calls_so_far(without_partial_suffix(region, (PYTHON_TAG,)))
+        earlier = [
+            PartialCall(call.name, arguments_as_json_string(call.arguments))
+            for call in _json_calls_before_tag(region[:tag]).calls
+        ]
+        after = region[tag + len(PYTHON_TAG) :]
+        if not _JSON_START.match(after):
+            return earlier  # code, a pythonic list or a built-in call: sent at the end
+        return earlier + json_calls_so_far(after)
+
+
+def _json_calls_before_tag(text: str) -> Extraction:
+    """JSON calls written before ``<|python_tag|>`` (bare, as Llama 3.1 writes
+    custom-tool calls): calls too, so that a call streamed before a tag came
+    stays one. Text there that cannot be read as calls is content."""
+    try:
+        return find_json_calls(text, repair=False)
+    except WrapperParseError:
+        return Extraction(text)
 
 
 def _builtin_call(source: str, text: str) -> ExtractedCall:

@@ -6,6 +6,7 @@ with one marker and a JSON list of call objects; only the marker and the
 keys differ. :func:`json_calls_after_markers` reads them all: the list is
 decoded with ``raw_decode`` item by item (an argument may itself contain the
 end marker or a ``]``), and the text outside the lists is the content.
+:func:`marked_calls_so_far` reads the same while the output is being written.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import re
 from collections.abc import Sequence
 
 from wrappers.base import WrapperParseError
-from wrappers.json_calls import read_object_list
+from wrappers.json_calls import object_calls_so_far, read_object_list
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, decode_json_at
 
 
@@ -47,6 +49,51 @@ def json_calls_after_markers(
             calls.append(call_from_object(item, name_keys=name_keys, argument_keys=argument_keys))
         position = _skip_closers(text, end, end_markers)
     return Extraction(content + text[position:], calls)
+
+
+def marked_calls_so_far(
+    text: str,
+    markers: Sequence[str | re.Pattern[str]],
+    *,
+    end_markers: Sequence[str] = (),
+    name_keys: Sequence[str] = ("name",),
+    argument_keys: Sequence[str] = ("arguments", "parameters"),
+) -> list[PartialCall]:
+    """The calls :func:`json_calls_after_markers` will read in ``text`` and whatever follows.
+
+    Each list as far as it is written: complete calls exactly, the call being
+    written by its name and arguments so far.
+    """
+    patterns = [m if isinstance(m, re.Pattern) else re.compile(re.escape(m)) for m in markers]
+    calls: list[PartialCall] = []
+    position = 0
+    while (found := _next_marker(text, patterns, position)) is not None:
+        start = _list_start(text, found.end())
+        if start is None:
+            break
+        items, end, complete = object_calls_so_far(
+            text, start, name_keys=name_keys, argument_keys=argument_keys
+        )
+        calls.extend(items)
+        if not complete:
+            break
+        position = _skip_closers(text, end, end_markers)
+    return calls
+
+
+def _list_start(text: str, position: int) -> int | None:
+    """Where the calls after a marker start, as :func:`_items_at` finds them (None: not yet)."""
+    position = _skip_space(text, position)
+    if text.startswith("```", position):
+        newline = text.find("\n", position)
+        if newline == -1:
+            return None
+        position = _skip_space(text, newline)
+    elif "```".startswith(text[position:]):
+        return None  # nothing yet, or a fence still being written
+    if position < len(text) and text[position] in "[{":
+        return position
+    return None
 
 
 def _next_marker(

@@ -14,8 +14,15 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
-from wrappers.json_calls import call_from_json, is_call_object, read_object_list
+from wrappers.json_calls import (
+    call_from_json,
+    is_call_object,
+    object_calls_so_far,
+    read_object_list,
+)
+from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import (
     ExtractedCall,
     Extraction,
@@ -156,6 +163,21 @@ class MistralWrapper(ToolFormatWrapper):
             content += text[end : position if position != -1 else len(text)]
         return Extraction(content, calls)
 
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        if not region.startswith(TOOL_CALLS):
+            # Calls without the marker (a server dropped it) would read differently
+            # if a [TOOL_CALLS] followed: they are sent whole at the end.
+            return []
+        calls: list[PartialCall] = []
+        position = 0
+        while position != -1:
+            found, end = _calls_so_far(region, position + len(TOOL_CALLS))
+            calls.extend(found)
+            if end is None:
+                break
+            position = region.find(TOOL_CALLS, end)
+        return calls
+
 
 class MistralV11Wrapper(MistralWrapper):
     """Mistral v11+ tokenizer models: Mistral Small 3.2, Magistral, Devstral.
@@ -232,6 +254,25 @@ def _calls_after_marker(text: str, position: int) -> tuple[list[ExtractedCall], 
     if not isinstance(arguments, dict):
         raise WrapperParseError(f"the arguments of {named.group(1)!r} are not an object", text)
     return [ExtractedCall(name=named.group(1), arguments=arguments)], end
+
+
+def _calls_so_far(text: str, position: int) -> tuple[list[PartialCall], int | None]:
+    """:func:`_calls_after_marker` on an output still being written: the calls so
+    far, and where they end (None: not yet)."""
+    start = position
+    while start < len(text) and text[start].isspace():
+        start += 1
+    if text.startswith("[", start):
+        calls, end, complete = object_calls_so_far(text, start, unwrap_function=True)
+        return calls, end if complete else None
+    named = _NAMED_CALL.match(text, position)
+    if named is None:
+        return [], None
+    found = parse_prefix(text, named.end())
+    if found is None or not isinstance(found.value, dict):
+        return [], None
+    call = PartialCall(named.group(1), stable_dumps(found.value))
+    return [call], found.end if found.complete else None
 
 
 def _without_marker(text: str) -> Extraction:

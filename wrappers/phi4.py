@@ -25,8 +25,9 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.marked_json_calls import json_calls_after_markers
+from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 FUNCTOOLS = "functools["
@@ -77,6 +78,11 @@ class Phi4MiniWrapper(ToolFormatWrapper):
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(
             text, (_FUNCTOOLS_MARKER, TOOL_CALL), end_markers=(TOOL_CALL_END,)
+        )
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        return marked_calls_so_far(
+            region, (_FUNCTOOLS_MARKER, TOOL_CALL), end_markers=(TOOL_CALL_END,)
         )
 
 

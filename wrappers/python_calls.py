@@ -37,8 +37,8 @@ _CONSTANT_NAMES = {
 CALL_LIST_START = re.compile(r"\[\s*[A-Za-z_][\w.]*\s*\(")
 # One call without the list brackets, the whole answer: get_weather(city="Paris").
 _BARE_CALL = re.compile(r"\s*[A-Za-z_][\w.]*\s*\(.*\)\s*", re.DOTALL)
-# Special tokens some servers leave around the list (Llama 3.2's, Llama 4's).
-_LIST_MARKERS = ("<|python_tag|>", "<|python_start|>", "<|python_end|>")
+#: Special tokens some servers leave around the list (Llama 3.2's, Llama 4's).
+LIST_MARKERS = ("<|python_tag|>", "<|python_start|>", "<|python_end|>")
 
 
 class NotACallList(ValueError):
@@ -144,7 +144,7 @@ def find_call_lists(text: str) -> Extraction:
     :class:`~wrappers.base.WrapperParseError`; brackets that are Python but
     not calls (``[1, 2]``, ``[note(1)]``) are content.
     """
-    for marker in _LIST_MARKERS:
+    for marker in LIST_MARKERS:
         text = text.replace(marker, "")
     calls: list[ExtractedCall] = []
     content = ""

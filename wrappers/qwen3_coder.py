@@ -34,11 +34,13 @@ from typing import Any, ClassVar
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction
 from wrappers.xml_calls import (
     FUNCTION_OPEN,
     XmlArgumentsWrapper,
     extract_function_blocks,
+    function_blocks_so_far,
     text_value,
 )
 
@@ -154,6 +156,9 @@ class Qwen3CoderWrapper(XmlArgumentsWrapper):
 
     def extract_calls(self, text: str) -> Extraction:
         return extract_function_blocks(text, TOOL_CALL, TOOL_CALL_END)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        return function_blocks_so_far(region, TOOL_CALL_END, functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

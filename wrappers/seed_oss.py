@@ -25,9 +25,15 @@ from typing import Any, ClassVar
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import Snapshot, without_partial_suffix
+from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
 from wrappers.tool_format import Extraction
-from wrappers.xml_calls import XmlArgumentsWrapper, extract_function_blocks, text_value
+from wrappers.xml_calls import (
+    FUNCTION_OPEN,
+    XmlArgumentsWrapper,
+    extract_function_blocks,
+    function_blocks_so_far,
+    text_value,
+)
 
 BOS = "<seed:bos>"
 EOS = "<seed:eos>"
@@ -73,6 +79,9 @@ def render_function(function: FunctionSchema) -> str:
 
 class SeedOssWrapper(XmlArgumentsWrapper):
     streams_content: ClassVar[bool] = True
+    #: Where content ends while streaming: every way extract_calls finds a call
+    #: (models drop the wrapper tag, or write no newline after it).
+    stream_openers: ClassVar[tuple[str, ...]] = (re.escape(TOOL_CALL), re.escape(FUNCTION_OPEN))
     # The whole opener: detection tries longer openers first, and Qwen3-Coder's
     # (``<tool_call>\n<function=``) would otherwise claim the function blocks inside.
     call_start: ClassVar[str] = TOOL_CALL + "\n" + "<function="
@@ -133,6 +142,9 @@ class SeedOssWrapper(XmlArgumentsWrapper):
         return super().stream_snapshot(
             text, functions, options, starts_in_reasoning=starts_in_reasoning
         )
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        return function_blocks_so_far(region, TOOL_CALL_END, functions)
 
     def extract_calls(self, text: str) -> Extraction:
         # parse() has moved <seed:think> aside; a caller that skips it (the auto

@@ -44,7 +44,7 @@ from wrappers.base import (
     WrapperParseError,
     new_call_id,
 )
-from wrappers.partial_json import is_open, parse_prefix, stable_dumps
+from wrappers.partial_json import is_open, stable_dumps
 
 DeltaKind = Literal["content", "reasoning", "call", "arguments"]
 
@@ -285,6 +285,21 @@ def without_partial_suffix(text: str, tokens: Sequence[str]) -> str:
     return text
 
 
+def partial_match_start(text: str, patterns: Sequence[regex.Pattern[str]]) -> int:
+    """Where a match of one of ``patterns`` that the text's end leaves unfinished starts.
+
+    ``len(text)`` when there is none. Text that a one-shot parser rewrites
+    wherever a pattern matches (citation tags, special tokens) is cut there
+    until the match is whole or has failed.
+    """
+    end = len(text)
+    for pattern in patterns:
+        for found in pattern.finditer(text, partial=True):
+            if found.partial:
+                end = min(end, found.start())
+    return end
+
+
 def find_opener(text: str, openers: Sequence[regex.Pattern[str]]) -> int:
     """Where the first opener matched in full starts (-1: none yet)."""
     best = -1
@@ -340,47 +355,6 @@ def split_reasoning_partial(text: str, *, starts_inside: bool) -> ReasoningSplit
     )
 
 
-def object_calls_partial(
-    text: str,
-    start: int,
-    *,
-    name_keys: Sequence[str] = ("name",),
-    argument_keys: Sequence[str] = ("arguments", "parameters"),
-) -> tuple[list[PartialCall], int, bool]:
-    """Calls as JSON objects from ``text[start]``: one object, a ``[...]`` list of them,
-    or objects separated by commas.
-
-    Returns the calls known so far, where reading stopped, and whether the
-    objects (or the list) are complete.
-    """
-    position = _skip_space(text, start)
-    in_list = text.startswith("[", position)
-    if in_list:
-        position += 1
-    calls: list[PartialCall] = []
-    while True:
-        position = _skip_space(text, position)
-        if position >= len(text):
-            return calls, position, False
-        found = parse_prefix(text, position)
-        if found is None or not isinstance(found.value, dict):
-            return calls, position, False
-        call = partial_call(found.value, name_keys=name_keys, argument_keys=argument_keys)
-        if call is not None:
-            calls.append(call)
-        if not found.complete:
-            return calls, found.end, False
-        position = _skip_space(text, found.end)
-        if text.startswith(",", position):
-            position += 1
-            continue
-        if in_list:
-            if text.startswith("]", position):
-                return calls, position + 1, True
-            return calls, position, False
-        return calls, found.end, True
-
-
 def partial_call(
     value: dict[str, Any],
     *,
@@ -402,9 +376,3 @@ def partial_call(
     if isinstance(arguments, dict):
         return PartialCall(name, stable_dumps(arguments))
     return PartialCall(name)
-
-
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position].isspace():
-        position += 1
-    return position

@@ -174,23 +174,35 @@ class ToolFormatWrapper(NativeWrapper):
         if not self.streams_content:
             return super().stream_snapshot(text, functions, options)
         split = split_reasoning_partial(text, starts_inside=starts_in_reasoning)
-        rest = split.rest
+        content, calls = self.stream_answer(split.rest, functions, in_reasoning=split.inside)
+        return Snapshot(content=content, reasoning=split.reasoning, calls=calls)
+
+    def stream_answer(
+        self, rest: str, functions: Sequence[FunctionSchema], *, in_reasoning: bool
+    ) -> tuple[str, list[PartialCall]]:
+        """Content and calls known so far in ``rest``, the output outside its reasoning block.
+
+        ``in_reasoning``: the output still ends inside the block (``rest`` is
+        what came before it). Default: content up to the first call opener,
+        then :meth:`partial_calls`. Formats whose content is more than the
+        text before the first call (Functionary's ``>>>all`` messages)
+        override it.
+        """
         first = find_opener(rest, self._openers)
         # An opener still being written may start before the first whole one.
         end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
         if first == -1:
-            return Snapshot(content=held_text(rest[:end]), reasoning=split.reasoning)
-        return Snapshot(
-            content=held_text(rest[: min(first, end)]),
-            reasoning=split.reasoning,
-            calls=self.partial_calls(rest[first:]) if not split.inside else [],
-        )
+            return held_text(rest[:end]), []
+        calls = [] if in_reasoning else self.partial_calls(rest[first:], functions)
+        return held_text(rest[: min(first, end)]), calls
 
-    def partial_calls(self, region: str) -> list[PartialCall]:
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         """The calls known so far in ``region``, the output from its first call opener on.
 
-        Default: none until the output is complete (the calls then come
-        whole). Formats whose arguments are JSON override it, so that
+        Each call's arguments are a prefix of the JSON string :meth:`parse`
+        will give it (``functions``: the request's, for formats that type
+        values by their schemas). Default: none until the output is
+        complete (the calls then come whole); formats override it so that
         arguments leave as they are written.
         """
         return []

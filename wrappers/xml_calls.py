@@ -22,6 +22,12 @@ A value is text: ``3`` may be the integer 3 or the string "3". Like vLLM's
 JSON schema (:func:`typed_arguments`), so extraction keeps every value as a
 string and :class:`XmlArgumentsWrapper` converts them once it knows the
 request's functions.
+
+While the output is being written, :func:`function_blocks_so_far` and
+:func:`arguments_so_far` give each call's arguments as far as they are
+final: a parameter once its closing tag has come (its typed value cannot
+change then), and a value the schema types as a plain string as it is
+written.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
+from wrappers.streaming import PartialCall, compile_opener, safe_content_end
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
 FUNCTION_OPEN = "<function="
@@ -41,6 +48,11 @@ FUNCTION_CLOSE = "</function>"
 PARAMETER_CLOSE = "</parameter>"
 
 _PARAMETER = re.compile(r"<parameter=([^>\n]+)>")
+# What ends a value still being written (a tag may be half-written).
+_VALUE_ENDS = tuple(
+    compile_opener(pattern)
+    for pattern in (_PARAMETER.pattern, re.escape(PARAMETER_CLOSE), re.escape(FUNCTION_CLOSE))
+)
 
 
 def parse_function_block(text: str, start: int) -> tuple[ExtractedCall, int]:
@@ -94,6 +106,95 @@ def extract_function_blocks(text: str, open_tag: str, close_tag: str) -> Extract
     if open_tag in rest:
         raise WrapperParseError(f"{open_tag} is not followed by a <function=...> block", text)
     return Extraction(content + rest, calls)
+
+
+def function_blocks_so_far(
+    text: str, close_tag: str, functions: Sequence[FunctionSchema]
+) -> list[PartialCall]:
+    """:func:`extract_function_blocks` on an output still being written.
+
+    A call is known from its ``<function=name>`` on; its arguments as far as
+    :func:`arguments_so_far` can tell (typed by ``functions``' schemas).
+    """
+    schemas = {f.get("name"): f for f in functions}
+    calls: list[PartialCall] = []
+    position = 0
+    while (start := text.find(FUNCTION_OPEN, position)) != -1:
+        name_end = text.find(">", start)
+        name = text[start + len(FUNCTION_OPEN) : name_end].strip() if name_end != -1 else ""
+        if not name:
+            break
+        close = text.find(FUNCTION_CLOSE, name_end)
+        body = text[name_end + 1 : close if close != -1 else len(text)]
+        pairs, open_value = _parameters_so_far(body, complete=close != -1)
+        calls.append(
+            PartialCall(name, arguments_so_far(pairs, open_value, schemas.get(name), close != -1))
+        )
+        if close == -1:
+            break
+        end = close + len(FUNCTION_CLOSE)
+        after = _skip_space(text, end)
+        position = after + len(close_tag) if text.startswith(close_tag, after) else end
+    return calls
+
+
+def _parameters_so_far(
+    body: str, *, complete: bool
+) -> tuple[list[tuple[str, str]], tuple[str, str] | None]:
+    """The parameters of a function body (as :func:`parse_function_block` reads
+    them) whose values are final, and the one still being written."""
+    matches = list(_PARAMETER.finditer(body))
+    pairs: list[tuple[str, str]] = []
+    for index, match in enumerate(matches):
+        key = match.group(1).strip()
+        value_end = body.find(PARAMETER_CLOSE, match.end())
+        if index + 1 < len(matches) and (value_end == -1 or value_end > matches[index + 1].start()):
+            value_end = matches[index + 1].start()
+        if value_end == -1:
+            if not complete:
+                value = body[match.end() :]
+                return pairs, (key, value[: safe_content_end(value, _VALUE_ENDS)])
+            value_end = len(body)
+        pairs.append((key, strip_layout_newlines(body[match.end() : value_end])))
+    return pairs, None
+
+
+def arguments_so_far(
+    pairs: Sequence[tuple[str, str]],
+    open_value: tuple[str, str] | None,
+    function: FunctionSchema | None,
+    complete: bool,
+) -> str:
+    """A prefix of the JSON :class:`XmlArgumentsWrapper` will give a call's arguments.
+
+    ``pairs``: the parameters whose text is final, in order; ``open_value``:
+    the one being written (key, text so far), shown only where the schema
+    makes its value the text itself; ``complete``: the call is closed.
+    """
+    arguments = dict(pairs)
+    typed = typed_arguments(arguments, function)
+    if complete:
+        return json.dumps(typed, ensure_ascii=False)
+    # Of each member, json.dumps writes the key, ": " and the value; ", " between.
+    text = json.dumps(typed, ensure_ascii=False)[:-1]
+    if open_value is None:
+        return text
+    key, value = open_value
+    properties = ((function or {}).get("parameters") or {}).get("properties") or {}
+    if key in arguments or not _is_text(properties.get(key)):
+        return text
+    value = value.removeprefix("\n")
+    value = value.removesuffix("\n")  # layout, if the closing tag follows
+    member = json.dumps({key: value}, ensure_ascii=False)[1:-2]  # without the closing quote
+    return text + (", " if arguments else "") + member
+
+
+def _is_text(schema: Any) -> bool:
+    """Does :func:`typed_arguments` keep a value of this schema as the text it is?"""
+    if not isinstance(schema, dict):
+        return False
+    types = _schema_types(schema)
+    return (not types or "string" in types) and "null" not in types
 
 
 def _skip_space(text: str, position: int) -> int:

@@ -131,6 +131,14 @@ MESSY_OUTPUTS: list[Sample] = [
         [("book_flight", {"to": "Rome"})],
     ),
     (
+        # The first marker decides the syntax: a >>>name line inside a v3.1 call's
+        # arguments (a raw newline, which the JSON reader accepts) is not a v3.2 message.
+        "v3.1-recipient-line-in-an-argument",
+        '<function=run>{"code": "print(1)\n>>>all\nx"}</function>',
+        None,
+        [("run", {"code": "print(1)\n>>>all\nx"})],
+    ),
+    (
         "call-in-reasoning-is-not-a-call",
         '<think><function=get_forecast>{"city": "Oslo", "days": 1}</function>?</think>'
         '<function=get_weather>{"city": "Paris"}</function>',
@@ -141,6 +149,12 @@ MESSY_OUTPUTS: list[Sample] = [
 
 NO_CALLS: list[tuple[str, str, str]] = [
     ("plain-text", "The weather is fine.", "The weather is fine."),
+    # The end is stripped before reading: no message follows the last marker.
+    (
+        "v3.2-a-marker-at-the-very-end",
+        ">>>all\nOne moment.>>>get_weather\n",
+        "One moment.>>>get_weather",
+    ),
     ("python-session-in-prose", "Try this:\n>>> print(1)\n1", "Try this:\n>>> print(1)\n1"),
     ("v3.2-all-only", ">>>all\nHi there!<|eot_id|>", "Hi there!"),
 ]

@@ -81,6 +81,12 @@ REAL_OUTPUTS: list[Sample] = [
 MESSY_OUTPUTS: list[Sample] = [
     ("alone", '{"name": "get_weather", "arguments": {"city": "Paris"}}', None, [PARIS]),
     (
+        "unescaped-quotes-in-a-value",
+        '{"name": "get_weather", "arguments": {"city": "Paris", "note": "it\'s "nice" there"}}',
+        None,
+        [("get_weather", {"city": "Paris", "note": 'it\'s "nice" there'})],
+    ),
+    (
         "fenced-with-prose",
         'Sure! ```json\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n``` Done.',
         "Sure!  Done.",

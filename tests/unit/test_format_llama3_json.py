@@ -198,6 +198,14 @@ MESSY_OUTPUTS: list[Sample] = [
         [("get_weather", {"city": "Paris"}), ("get_forecast", {"city": "Tokyo", "days": 3})],
     ),
     (
+        # A bare JSON call stays a call when a tag follows it (streamed at once, it must).
+        "bare-call-then-tag",
+        '{"name": "get_weather", "parameters": {"city": "Paris"}}\n'
+        '<|python_tag|>brave_search.call(query="Paris weather")<|eom_id|>',
+        None,
+        [("get_weather", {"city": "Paris"}), ("brave_search", {"query": "Paris weather"})],
+    ),
+    (
         "openai-spelling",
         '{"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}',
         None,

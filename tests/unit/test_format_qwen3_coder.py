@@ -206,6 +206,12 @@ MESSY_OUTPUTS: list[Case] = [
         [("special_function_with_opt", {"arg1": 1, "arg2": 2})],
     ),
     (
+        "last-closing-parameter-tag-missing",
+        "<tool_call>\n<function=special_function>\n<parameter=arg1>\n1</function>\n</tool_call>",
+        None,
+        [SPECIAL],
+    ),
+    (
         "closing-tool-call-cut-off",
         "<tool_call>\n<function=special_function>\n<parameter=arg1>\n1\n</parameter>\n</function>",
         None,

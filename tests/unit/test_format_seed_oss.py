@@ -129,6 +129,13 @@ MESSY_OUTPUTS: list[Case] = [
         [BARCELONA],
     ),
     ("end-token", BARCELONA_CALL + "<seed:eos>", None, [BARCELONA]),
+    (
+        "text-then-a-function-block-without-its-wrapper",
+        "Let me check.\n<function=get_weather>\n<parameter=location>Barcelona, Spain</parameter>\n"
+        "</function>",
+        "Let me check.",
+        [BARCELONA],
+    ),
 ]
 
 NO_CALLS: list[tuple[str, str]] = [

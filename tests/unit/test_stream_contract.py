@@ -2,8 +2,9 @@
 
 Every format's case table (the ``REAL_OUTPUTS``, ``MESSY_OUTPUTS``,
 ``NO_CALLS``, ``BROKEN`` and ``REASONING`` tables of
-``tests/unit/test_format_*.py``, MemGPT's outputs in ``test_wrapper_parse.py``,
-and the Hermes cases below) is fed to :class:`wrappers.streaming.StreamParser`
+``tests/unit/test_format_*.py``, Functionary's ``V32_OUTPUTS`` and
+``V31_OUTPUTS``, MemGPT's outputs in ``test_wrapper_parse.py``, and the
+Hermes cases below) is fed to :class:`wrappers.streaming.StreamParser`
 one character at a time, split in two at every position, and in random
 splits. The deltas, joined, must equal what the wrapper's one-shot ``parse``
 returns for the whole text: same content, reasoning, calls and arguments,
@@ -31,7 +32,16 @@ from wrappers.registry import get_wrapper, list_wrappers
 from wrappers.streaming import OutputDelta, PlainText, StreamParser
 
 HERE = Path(__file__).resolve().parent
-TABLES = ("REAL_OUTPUTS", "MESSY_OUTPUTS", "NO_CALLS", "BROKEN", "REASONING")
+TABLES = (
+    "REAL_OUTPUTS",
+    "MESSY_OUTPUTS",
+    "NO_CALLS",
+    "BROKEN",
+    "REASONING",
+    # Functionary's real outputs, one table per syntax.
+    "V32_OUTPUTS",
+    "V31_OUTPUTS",
+)
 
 WEATHER_FUNCTIONS: list[FunctionSchema] = [
     {
@@ -237,6 +247,119 @@ def test_arguments_leave_in_fragments_before_the_call_is_complete() -> None:
         fragments += [d.text for d in parser.feed(ch) if d.kind == "arguments"]
     assert len(fragments) > 3
     assert "".join(fragments) == '{"city": "Paris, '
+
+
+FORECAST_FUNCTIONS: list[FunctionSchema] = [
+    {
+        "name": "get_forecast",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+        },
+    }
+]
+FORECAST = '{"city": "Paris", "days": 3}'
+_DS_SEP = "<\uff5ctool\u2581sep\uff5c>"
+_DS_CALLS = "<\uff5ctool\u2581calls\u2581begin\uff5c><\uff5ctool\u2581call\u2581begin\uff5c>"
+_DS_END = "<\uff5ctool\u2581call\u2581end\uff5c><\uff5ctool\u2581calls\u2581end\uff5c>"
+
+# (wrapper, a clean single call as the format writes it, the marker that ends the call)
+SINGLE_CALLS = [
+    ("mistral", f'[TOOL_CALLS][{{"name": "get_forecast", "arguments": {FORECAST}}}]</s>', "]</s>"),
+    ("mistral-v11", f"[TOOL_CALLS]get_forecast[ARGS]{FORECAST}</s>", "</s>"),
+    (
+        "granite",
+        f'<|tool_call|>[{{"name": "get_forecast", "arguments": {FORECAST}}}]<|end_of_text|>',
+        "]<|end_of_text|>",
+    ),
+    ("phi4", f'functools[{{"name": "get_forecast", "arguments": {FORECAST}}}]<|end|>', "]<|end|>"),
+    (
+        "llama3-json",
+        f'<|python_tag|>{{"name": "get_forecast", "parameters": {FORECAST}}}<|eom_id|>',
+        "<|eom_id|>",
+    ),
+    (
+        "llama3-json",
+        f'{{"name": "get_forecast", "parameters": {FORECAST}}}<|eot_id|>',
+        "<|eot_id|>",
+    ),
+    (
+        "kimi-k2",
+        "<|tool_calls_section_begin|><|tool_call_begin|>functions.get_forecast:0"
+        f"<|tool_call_argument_begin|>{FORECAST}<|tool_call_end|><|tool_calls_section_end|>",
+        "<|tool_call_end|>",
+    ),
+    (
+        "deepseek",
+        f"{_DS_CALLS}function{_DS_SEP}get_forecast\n```json\n{FORECAST}\n```{_DS_END}",
+        "\n```",
+    ),
+    ("deepseek-v3.1", f"{_DS_CALLS}get_forecast{_DS_SEP}{FORECAST}{_DS_END}", _DS_END),
+    ("functionary-v3", f"get_forecast\n{FORECAST}<|eot_id|>", "<|eot_id|>"),
+    ("functionary-v3.1", f"<function=get_forecast>{FORECAST}</function><|eom_id|>", "</function>"),
+    (
+        "command-r",
+        f'Action: ```json\n[{{"tool_name": "get_forecast", "parameters": {FORECAST}}}]\n```',
+        "]\n```",
+    ),
+    (
+        "command-r7b",
+        "<|START_THINKING|>Look it up.<|END_THINKING|><|START_ACTION|>["
+        f'{{"tool_call_id": "0", "tool_name": "get_forecast", "parameters": {FORECAST}}}]'
+        "<|END_ACTION|>",
+        "]<|END_ACTION|>",
+    ),
+    (
+        "generic-json",
+        f'```json\n{{"name": "get_forecast", "arguments": {FORECAST}}}\n```',
+        "\n```",
+    ),
+    (
+        "qwen3-coder",
+        "<tool_call>\n<function=get_forecast>\n<parameter=city>\nParis\n</parameter>\n"
+        "<parameter=days>\n3\n</parameter>\n</function>\n</tool_call>",
+        "</function>",
+    ),
+    (
+        "glm4",
+        "<tool_call>get_forecast\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n"
+        "<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n</tool_call>",
+        "</tool_call>",
+    ),
+    (
+        "seed-oss",
+        "<seed:tool_call>\n<function=get_forecast>\n<parameter=city>Paris</parameter>\n"
+        "<parameter=days>3</parameter>\n</function>\n</seed:tool_call>",
+        "</function>",
+    ),
+]
+
+
+def _single_call_id(case: tuple[str, str, str]) -> str:
+    name, raw, _ = case
+    return name + ("-bare" if raw.startswith("{") else "")
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "end_marker"), SINGLE_CALLS, ids=[_single_call_id(c) for c in SINGLE_CALLS]
+)
+def test_each_format_sends_arguments_in_fragments_before_the_call_ends(
+    name: str, raw: str, end_marker: str
+) -> None:
+    parser = StreamParser(get_wrapper(name), FORECAST_FUNCTIONS, RenderOptions())
+    before_end = raw[: raw.rindex(end_marker)]
+    deltas = [d for ch in before_end for d in parser.feed(ch)]
+    fragments = [d.text for d in deltas if d.kind == "arguments"]
+    assert [d.name for d in deltas if d.kind == "call"] == ["get_forecast"]
+    assert len(fragments) > 1, fragments
+    # The first argument is out before the call ends, and all of it is the final text's start.
+    assert "".join(fragments).startswith('{"city": "Paris"')
+    rest = [d for ch in raw[len(before_end) :] for d in parser.feed(ch)]
+    tail, parsed = parser.finish()
+    assert isinstance(parsed, ParsedOutput) and parser.divergence is None
+    assert json.loads(parsed.tool_calls[0].arguments) == json.loads(FORECAST)
+    sent = "".join(d.text for d in deltas + rest + tail if d.kind == "arguments")
+    assert sent == parsed.tool_calls[0].arguments
 
 
 def test_memgpt_inner_thoughts_stream_as_content_before_the_message_is_written() -> None:

@@ -9,7 +9,6 @@ clients use a base URL without it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -35,6 +34,7 @@ from proxy.errors import (
     PayloadTooLarge,
     ProxyError,
 )
+from proxy.json_body import JsonBody, read_json_body
 from proxy.pipeline import ChatPipeline
 from proxy.responses import chat_completion
 from proxy.routing import Router
@@ -79,7 +79,8 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
 
     async def chat_completions(request: Request) -> Response:
         check_auth(request)
-        body = await _read_json(request)
+        read = await _read_json(request)
+        body = read.value
         if not isinstance(body, dict):
             raise InvalidRequestError(
                 f"The request body must be a JSON object, not a JSON {type(body).__name__}."
@@ -91,10 +92,9 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             raise InvalidRequestError(message, param=param) from None
         result = await _cancel_on_disconnect(request, pipeline.run(chat_request))
         headers = {"x-fcproxy-attempts": str(result.attempts)}
-        if result.warnings:
-            headers["x-fcproxy-warning"] = (
-                "; ".join(result.warnings)[:500].encode("ascii", "replace").decode()
-            )
+        warnings = [w for w in (read.warning, *result.warnings) if w]
+        if warnings:
+            headers["x-fcproxy-warning"] = _header_text("; ".join(warnings))
         if chat_request.stream:
             include_usage = bool(
                 chat_request.stream_options and chat_request.stream_options.include_usage
@@ -106,10 +106,13 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             )
         return JSONResponse(chat_completion(result), headers=headers)
 
-    async def embeddings(request: Request) -> dict[str, Any]:
+    async def embeddings(request: Request) -> JSONResponse:
         check_auth(request)
-        body = parse_embedding_request(await _read_json(request))
-        return await _cancel_on_disconnect(request, create_embeddings(router, body))
+        read = await _read_json(request)
+        body = parse_embedding_request(read.value)
+        answer = await _cancel_on_disconnect(request, create_embeddings(router, body))
+        headers = {"x-fcproxy-warning": _header_text(read.warning)} if read.warning else None
+        return JSONResponse(answer, headers=headers)
 
     async def list_models(request: Request) -> dict[str, Any]:
         check_auth(request)
@@ -160,14 +163,14 @@ def _owner(backend: Backend) -> str:
     return str(getattr(detection, "backend", None) or backend.name)
 
 
-async def _read_json(request: Request) -> Any:
-    raw = await request.body()
-    if not raw:
-        raise InvalidRequestError("The request body is empty; send a JSON object.")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(f"The request body is not valid JSON: {exc}") from None
+async def _read_json(request: Request) -> JsonBody:
+    # Bounded nesting, strict JSON, lone surrogates replaced: proxy/json_body.py.
+    return read_json_body(await request.body())
+
+
+def _header_text(text: str) -> str:
+    """``text`` as a header value: ASCII, at most 500 characters."""
+    return text[:500].encode("ascii", "replace").decode()
 
 
 async def _cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:

@@ -19,10 +19,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
-
-import jsonschema
 
 from proxy.backends.base import Completion, GenerationParams
 from proxy.config import Settings
@@ -30,6 +27,7 @@ from proxy.dialects import NormalizedRequest, normalize
 from proxy.errors import ContextLengthExceeded, InvalidRequestError, OutputParseError
 from proxy.routing import Route, Router
 from proxy.schemas import ChatCompletionRequest
+from proxy.tool_schemas import argument_error
 from proxy.usage import Usage, count_tokens, resolve_usage
 from wrappers.base import (
     FunctionSchema,
@@ -299,28 +297,15 @@ def _argument_problem(name: str, arguments: str, function: FunctionSchema) -> st
         value = json.loads(arguments)
     except json.JSONDecodeError as exc:
         return f"arguments of {name!r} are not valid JSON: {exc}"
+    except RecursionError:
+        return f"arguments of {name!r} are nested too deeply to read"
     if not isinstance(value, dict):
         return f"arguments of {name!r} are not a JSON object"
-    validator = _validator(json.dumps(function.get("parameters") or {}, sort_keys=True))
-    if validator is None:
-        return None  # the client's schema is itself broken; not the model's fault
-    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    # The schema was checked when the request came in (proxy/tool_schemas.py).
+    error = argument_error(function.get("parameters") or {}, value)
     if error is not None:
-        return f"arguments of {name!r} do not match its schema: {error.message}"
+        return f"arguments of {name!r} do not match its schema: {error}"
     return None
-
-
-@lru_cache(maxsize=256)
-def _validator(schema_json: str) -> Any:
-    """A compiled validator per schema: checking the schema itself on every
-    call was most of a request's CPU time (clients send the same tools each turn)."""
-    schema = json.loads(schema_json)
-    cls = jsonschema.validators.validator_for(schema)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError:
-        return None
-    return cls(schema)
 
 
 def _finish_reason(request: NormalizedRequest, output: ParsedOutput, completion: Completion) -> str:

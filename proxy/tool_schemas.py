@@ -63,6 +63,15 @@ _MAX_CACHED_SCHEMA_CHARS = 100_000
 # What a loop in a schema's references is probed with: one value per JSON type.
 _PROBES: tuple[Any, ...] = ({}, [], "", 0, None)
 _BASE_URI = "urn:fcproxy:tool-schema"
+# What jsonschema raises when a part of the schema that the metaschema did not
+# see (a reference's target under an $id) has the wrong shape.
+_BROKEN_SCHEMA_ERRORS = (
+    jsonschema.exceptions.UnknownType,
+    TypeError,
+    AttributeError,
+    ValueError,
+    LookupError,
+)
 
 
 class SchemaRefused(ValueError):
@@ -141,7 +150,7 @@ def _check(schema_json: str) -> tuple[str | None, int]:
         validator_class = _validator_class(schema)
         _check_against_metaschema(validator_class, schema)
         validator = validator_class(schema, registry=NO_RETRIEVAL)
-        _check_references_resolve(schema, local_refs)
+        _check_references_resolve(validator_class, schema, local_refs)
         _check_references_end(validator)
     except SchemaRefused as exc:
         return str(exc), 0
@@ -239,7 +248,14 @@ def _check_against_metaschema(validator_class: type[Validator], schema: Any) -> 
         )
 
 
-def _check_references_resolve(schema: Any, references: list[str]) -> None:
+def _check_references_resolve(
+    validator_class: type[Validator], schema: Any, references: list[str]
+) -> None:
+    """Each reference leads to a valid schema inside this one.
+
+    The target is checked on its own: a pointer may lead where the
+    metaschema expects no schema (``#/properties``, ``#/enum/0``).
+    """
     if not references or not isinstance(schema, dict):
         return
     specification = specification_with(schema.get("$schema", ""), default=DRAFT202012)
@@ -247,11 +263,17 @@ def _check_references_resolve(schema: Any, references: list[str]) -> None:
     resolver = registry.crawl().resolver(base_uri=_BASE_URI)
     for reference in dict.fromkeys(references):
         try:
-            resolver.lookup(reference)
+            target = resolver.lookup(reference).contents
         except (referencing.exceptions.Unresolvable, ValueError, LookupError, TypeError):
             raise SchemaRefused(
                 f"refers to {reference!r} ($ref), which is not in the schema"
             ) from None
+        if not isinstance(target, dict | bool):
+            raise SchemaRefused(f"refers to {reference!r} ($ref), which is not a schema")
+        try:
+            _check_against_metaschema(validator_class, target)
+        except SchemaRefused as exc:
+            raise SchemaRefused(f"refers to {reference!r} ($ref), which {exc}") from None
 
 
 def _check_references_end(validator: Validator) -> None:
@@ -274,6 +296,10 @@ def _check_references_end(validator: Validator) -> None:
             raise SchemaRefused(f"has a reference that cannot be resolved{ref}") from None
         except re.error:
             return  # a pattern Python cannot compile ends the probe (see above)
+        except _BROKEN_SCHEMA_ERRORS as exc:
+            raise SchemaRefused(
+                f"cannot be used to check arguments ({type(exc).__name__})"
+            ) from None
 
 
 def argument_error(schema: Any, arguments: Any) -> str | None:
@@ -290,6 +316,6 @@ def argument_error(schema: Any, arguments: Any) -> str | None:
         error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
     except RecursionError:
         return "they are nested too deeply to be checked against it"
-    except (referencing.exceptions.Unresolvable, re.error):
+    except (referencing.exceptions.Unresolvable, re.error, *_BROKEN_SCHEMA_ERRORS):
         return None
     return None if error is None else error.message

@@ -34,7 +34,7 @@ from proxy.errors import (
     PayloadTooLarge,
     ProxyError,
 )
-from proxy.json_body import JsonBody, read_json_body
+from proxy.json_body import JsonBody, read_json_body, replace_lone_surrogates
 from proxy.pipeline import ChatPipeline
 from proxy.responses import chat_completion
 from proxy.routing import Router
@@ -197,7 +197,9 @@ async def _cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
 
 
 def _error_response(error: ProxyError) -> JSONResponse:
-    return JSONResponse(error.to_body(), status_code=error.status_code)
+    # An upstream's message may hold lone surrogates, which UTF-8 cannot encode.
+    body, _ = replace_lone_surrogates(error.to_body())
+    return JSONResponse(body, status_code=error.status_code)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

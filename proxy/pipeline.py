@@ -15,6 +15,7 @@ This module is the only place that knows the order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -25,6 +26,7 @@ from proxy.backends.base import Completion, GenerationParams
 from proxy.config import Settings
 from proxy.dialects import NormalizedRequest, normalize
 from proxy.errors import ContextLengthExceeded, InvalidRequestError, OutputParseError
+from proxy.json_body import replace_lone_surrogates
 from proxy.routing import Route, Router
 from proxy.schemas import ChatCompletionRequest
 from proxy.tool_schemas import argument_error
@@ -103,7 +105,7 @@ class ChatPipeline:
         completion: Completion | None = None
         attempt = 0
         for attempt in range(1, max_attempts + 1):
-            completion = await route.backend.complete(prompt.text, params)  # 4
+            completion = _valid_unicode(await route.backend.complete(prompt.text, params))  # 4
             checked = check_output(route.wrapper, completion.text, normalized, options)  # 5 + 6
             if checked.usable or not _worth_retrying(checked, completion.text, normalized):
                 break
@@ -306,6 +308,13 @@ def _argument_problem(name: str, arguments: str, function: FunctionSchema) -> st
     if error is not None:
         return f"arguments of {name!r} do not match its schema: {error}"
     return None
+
+
+def _valid_unicode(completion: Completion) -> Completion:
+    """The completion with lone surrogates replaced (an upstream's JSON can hold them
+    as ``\\ud800`` escapes); such a text cannot be encoded into the answer."""
+    text, replaced = replace_lone_surrogates(completion.text)
+    return dataclasses.replace(completion, text=text) if replaced else completion
 
 
 def _finish_reason(request: NormalizedRequest, output: ParsedOutput, completion: Completion) -> str:

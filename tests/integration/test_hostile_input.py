@@ -18,7 +18,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.integration.conftest import MakeProxy, RunningProxy
@@ -325,11 +325,55 @@ def test_lone_surrogates_in_an_embeddings_input_are_replaced(proxy: RunningProxy
 
 
 def test_lone_surrogates_in_a_tool_schema_are_replaced(proxy: RunningProxy) -> None:
-    raw = json.dumps(with_lookup_tool({"type": "object", "description": "\ud800"})).encode(
-        "ascii"
-    )
+    raw = json.dumps(with_lookup_tool({"type": "object", "description": "\ud800"})).encode("ascii")
     assert b"\\ud800" in raw
     assert proxy.upstream is not None
     proxy.upstream.reply(LOOKUP_CALL)
     response = post(proxy, content=raw, headers={"content-type": "application/json"})
     assert response.status_code == 200, response.text
+
+
+class SurrogateUpstream:
+    """An OpenAI completions server whose answers hold ``\\ud800`` escapes (raw bytes:
+    the fake upstream serializes with Python's json, which would refuse them)."""
+
+    def __init__(self) -> None:
+        self.fail = False
+        app = Starlette(
+            routes=[
+                Route("/v1/completions", self._complete, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+            ]
+        )
+        self.server = ServerThread(app, name="surrogate-upstream", lifespan="off")
+
+    async def _complete(self, request: Request) -> Response:
+        if self.fail:
+            body = b'{"error": {"message": "broken \\ud800 here", "code": 500}}'
+            return Response(body, status_code=500, media_type="application/json")
+        body = b'{"choices": [{"text": "Hi \\ud800 there", "finish_reason": "stop"}]}'
+        return Response(body, media_type="application/json")
+
+    async def _models(self, request: Request) -> JSONResponse:
+        return JSONResponse({"object": "list", "data": [{"id": "m", "object": "model"}]})
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_lone_surrogates_from_the_upstream_are_replaced(
+    make_proxy: MakeProxy, stream: bool
+) -> None:
+    upstream = SurrogateUpstream()
+    upstream.server.start()
+    try:
+        proxy = make_proxy("openai-completions", upstream_url=upstream.server.url)
+        body = {"model": "m", "stream": stream, "messages": [{"role": "user", "content": "hi"}]}
+        response = post(proxy, body)
+        assert response.status_code == 200, response.text
+        assert "Hi \ufffd there" in (
+            response.text if stream else response.json()["choices"][0]["message"]["content"]
+        )
+        upstream.fail = True
+        message = assert_error(post(proxy, body), 502)
+        assert "broken" in message
+    finally:
+        upstream.server.stop()

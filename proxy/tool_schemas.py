@@ -61,7 +61,7 @@ _ID_KEYWORDS = ("$id", "id")
 # time rather than held in memory.
 _MAX_CACHED_SCHEMA_CHARS = 100_000
 # What a loop in a schema's references is probed with: one value per JSON type.
-_PROBES: tuple[Any, ...] = ({}, [], "", 0, None)
+_PROBES: tuple[Any, ...] = ({}, [], "", 0, None, [None], {"": None})
 _BASE_URI = "urn:fcproxy:tool-schema"
 # What jsonschema raises when a part of the schema that the metaschema did not
 # see (a reference's target under an $id) has the wrong shape.
@@ -279,9 +279,9 @@ def _check_references_resolve(
 def _check_references_end(validator: Validator) -> None:
     """Refuse a schema whose references loop without reaching a check (``{"$ref": "#"}``).
 
-    Validating one value of each JSON type finds the loops any value would run
-    into; a loop only some deeper value reaches is caught where arguments are
-    checked (:func:`argument_error`).
+    Validating one value of each JSON type (and a one-item array and object)
+    finds the loops such values run into; a loop only some other value reaches
+    is caught where arguments are checked (:func:`argument_error`).
     """
     for probe in _PROBES:
         try:

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from proxy import __version__
 from proxy.backends.base import Backend
 from proxy.config import Settings
-from proxy.embeddings import create_embeddings
+from proxy.embeddings import EmbeddingRequest, create_embeddings
 from proxy.embeddings import parse_request as parse_embedding_request
 from proxy.errors import (
     AuthenticationError,
@@ -35,6 +35,7 @@ from proxy.errors import (
     ProxyError,
 )
 from proxy.json_body import JsonBody, read_json_body, replace_lone_surrogates
+from proxy.openapi import install_openapi, request_body
 from proxy.pipeline import ChatPipeline
 from proxy.responses import chat_completion
 from proxy.routing import Router
@@ -150,10 +151,27 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         )
 
     for prefix in ("/v1", ""):
-        app.add_api_route(f"{prefix}/chat/completions", chat_completions, methods=["POST"])
-        app.add_api_route(f"{prefix}/embeddings", embeddings, methods=["POST"])
-        app.add_api_route(f"{prefix}/models", list_models, methods=["GET"])
-        app.add_api_route(f"{prefix}/health", health, methods=["GET"])
+        # The routes without /v1 are aliases: /openapi.json lists each route once.
+        listed = prefix == "/v1"
+        app.add_api_route(
+            f"{prefix}/chat/completions",
+            chat_completions,
+            methods=["POST"],
+            include_in_schema=listed,
+            openapi_extra=request_body(ChatCompletionRequest),
+        )
+        app.add_api_route(
+            f"{prefix}/embeddings",
+            embeddings,
+            methods=["POST"],
+            include_in_schema=listed,
+            openapi_extra=request_body(EmbeddingRequest),
+        )
+        app.add_api_route(
+            f"{prefix}/models", list_models, methods=["GET"], include_in_schema=listed
+        )
+        app.add_api_route(f"{prefix}/health", health, methods=["GET"], include_in_schema=listed)
+    install_openapi(app, [ChatCompletionRequest, EmbeddingRequest])
     return app
 
 

@@ -105,6 +105,26 @@ def nesting_exceeds(text: str, limit: int) -> bool:
     return "[]" in brackets
 
 
+def value_nesting_exceeds(value: Any, limit: int) -> bool:
+    """Do the lists and dicts of a decoded JSON ``value`` nest more than ``limit`` deep?
+
+    Iterative, and stops at the first container past the limit.
+    """
+    if not isinstance(value, dict | list):
+        return False
+    if limit < 1:
+        return True
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return True
+                stack.append((child, depth + 1))
+    return False
+
+
 def replace_lone_surrogates(value: Any) -> tuple[Any, int]:
     """``value`` with every lone surrogate in its strings (keys too) replaced by U+FFFD.
 

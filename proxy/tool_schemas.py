@@ -43,6 +43,7 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012, specification_with
 
 from proxy.errors import InvalidRequestError
+from proxy.json_body import MAX_JSON_DEPTH, value_nesting_exceeds
 
 #: Most levels a tool's ``parameters`` may nest (objects and arrays, the
 #: schema's own object being level 1). An object property inside an object
@@ -285,9 +286,8 @@ def _check_references_end(validator: Validator) -> None:
     """
     for probe in _PROBES:
         try:
-            for _ in validator.iter_errors(probe):
-                pass
-        except RecursionError:
+            _best_error(validator, probe)
+        except _RecursedTooDeep:
             raise SchemaRefused(
                 "refers to itself in a loop ($ref) that never reaches a check"
             ) from None
@@ -312,10 +312,35 @@ def argument_error(schema: Any, arguments: Any) -> str | None:
     validator = schema_validator(schema)
     if validator is None:
         return None
+    too_deep = "they are nested too deeply to be checked against it"
+    if value_nesting_exceeds(arguments, MAX_JSON_DEPTH):
+        return too_deep
     try:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))
-    except RecursionError:
-        return "they are nested too deeply to be checked against it"
+        error = _best_error(validator, arguments)
+    except _RecursedTooDeep:
+        return too_deep
     except (referencing.exceptions.Unresolvable, re.error, *_BROKEN_SCHEMA_ERRORS):
         return None
     return None if error is None else error.message
+
+
+class _RecursedTooDeep(Exception):
+    """Validation ran into the interpreter's recursion limit."""
+
+
+def _best_error(validator: Validator, instance: Any) -> jsonschema.ValidationError | None:
+    """The most relevant validation error; :class:`_RecursedTooDeep` past the recursion limit."""
+    try:
+        error: jsonschema.ValidationError | None = jsonschema.exceptions.best_match(
+            validator.iter_errors(instance)
+        )
+    except RecursionError:
+        raise _RecursedTooDeep from None
+    except BaseException as exc:
+        # Past the recursion limit inside referencing's maps (rpds, in Rust),
+        # the RecursionError comes out as pyo3's PanicException, which is a
+        # BaseException: without this, it would escape every handler.
+        if type(exc).__name__ == "PanicException":
+            raise _RecursedTooDeep from None
+        raise
+    return error

@@ -41,9 +41,16 @@ class SchemaFuzzer:
     def __init__(self, seed: int, *, remote_base: str = "http://127.0.0.1:9/") -> None:
         self.rng = random.Random(seed)
         self.remote_base = remote_base
+        #: About half the schemas are written with care (valid, odd at most),
+        #: the others are broken here and there.
+        self.careless = self.rng.random() < 0.5
 
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
+
+    def breaks(self, p: float) -> bool:
+        """Whether to break the schema here (never in a careful one)."""
+        return self.careless and self.rng.random() < p
 
     def odd(self) -> Any:
         return self.rng.choice(ODD_VALUES)
@@ -57,12 +64,12 @@ class SchemaFuzzer:
 
     def schema(self) -> Any:
         """A tool's ``parameters``: usually an object schema, sometimes anything."""
-        if self.chance(0.03):
+        if self.breaks(0.06):
             return self.odd()
         root = self.subschema(0, object_root=True)
         if isinstance(root, dict) and self.chance(0.2):
             root["$defs"] = {self.name(): self.subschema(1) for _ in range(self.rng.randrange(3))}
-        if isinstance(root, dict) and self.chance(0.05):
+        if isinstance(root, dict) and self.breaks(0.1):
             root["$schema"] = self.rng.choice(
                 [
                     "http://json-schema.org/draft-07/schema#",
@@ -78,22 +85,24 @@ class SchemaFuzzer:
         if not object_root:
             if self.chance(0.05):
                 return self.rng.choice([True, False])
-            if self.chance(0.04):
+            if self.breaks(0.04):
                 return self.odd()
         # Deep nesting now and then: past the limits, and near them.
-        limit = 40 if self.chance(0.03) else 6
+        limit = 40 if self.breaks(0.06) else 6
         if depth >= limit:
             return {"type": self.rng.choice(TYPES[:5])}
         schema: dict[str, Any] = {}
         kind: Any = "object" if object_root else self.rng.choice(TYPES)
-        if self.chance(0.05):
+        if self.breaks(0.1):
             kind = self.rng.choice(ODD_TYPES)
         elif self.chance(0.05):
             kind = self.rng.sample(TYPES, self.rng.randrange(1, 4))
         if not self.chance(0.05):
             schema["type"] = kind
         if self.chance(0.3):
-            schema["description"] = self.rng.choice(["A value.", "", "ünïcödé 🙂", self.odd()])
+            schema["description"] = self.rng.choice(["A value.", "", "ünïcödé 🙂"])
+        if self.breaks(0.05):
+            schema["description"] = self.odd()
         if kind == "object" or self.chance(0.05):
             self.object_keywords(schema, depth)
         if kind == "array" or self.chance(0.05):
@@ -102,7 +111,7 @@ class SchemaFuzzer:
         return schema
 
     def object_keywords(self, schema: dict[str, Any], depth: int) -> None:
-        if self.chance(0.05):
+        if self.breaks(0.1):
             schema["properties"] = self.odd()
         elif not self.chance(0.1):
             count = self.rng.randrange(0, 5)
@@ -110,7 +119,7 @@ class SchemaFuzzer:
         if self.chance(0.4):
             names = list(schema["properties"]) if isinstance(schema.get("properties"), dict) else []
             schema["required"] = (
-                self.odd() if self.chance(0.1) else self.rng.sample(names, len(names) // 2)
+                self.odd() if self.breaks(0.2) else self.rng.sample(names, len(names) // 2)
             )
         if self.chance(0.15):
             schema["additionalProperties"] = (
@@ -121,45 +130,57 @@ class SchemaFuzzer:
 
     def array_keywords(self, schema: dict[str, Any], depth: int) -> None:
         roll = self.rng.random()
-        if roll < 0.7:
+        if roll < 0.8:
             schema["items"] = self.subschema(depth + 1)
-        elif roll < 0.8:
+        elif self.careless and roll < 0.9:
             schema["items"] = [self.subschema(depth + 1) for _ in range(2)]
-        elif roll < 0.85:
+        elif self.careless:
             schema["items"] = self.odd()
         if self.chance(0.2):
-            schema["minItems"] = self.rng.choice([0, 1, 3, -1, "2", 1.5])
+            schema["minItems"] = self.rng.choice([0, 1, 3])
+        if self.breaks(0.05):
+            schema["minItems"] = self.rng.choice([-1, "2", 1.5])
         if self.chance(0.05):
             schema["prefixItems"] = [self.subschema(depth + 1)]
 
     def other_keywords(self, schema: dict[str, Any], depth: int) -> None:
         if self.chance(0.1):
-            schema["enum"] = self.rng.choice(
-                [["a", "b"], [1, None, "x"], [], "a", [{"$ref": "x"}], [self.odd()]]
-            )
+            schema["enum"] = self.rng.choice([["a", "b"], [1, None, "x"], [self.odd()]])
+        if self.breaks(0.05):
+            schema["enum"] = self.rng.choice([[], "a", [{"$ref": "x"}]])
         if self.chance(0.05):
             schema["const"] = self.odd()
         for keyword in ("anyOf", "oneOf", "allOf"):
             if self.chance(0.06):
                 schema[keyword] = (
                     self.odd()
-                    if self.chance(0.1)
-                    else [self.subschema(depth + 1) for _ in range(self.rng.randrange(0, 3))]
+                    if self.breaks(0.2)
+                    else [
+                        self.subschema(depth + 1)
+                        for _ in range(self.rng.randrange(0 if self.careless else 1, 3))
+                    ]
                 )
         if self.chance(0.03):
             schema["not"] = self.subschema(depth + 1)
-        if self.chance(0.08):
+        if self.chance(0.04) and depth > 0:
+            schema["$ref"] = "#"  # recursive, and valid: each step needs deeper input
+        if self.breaks(0.1):
             schema["$ref"] = self.reference()
-        if self.chance(0.02):
+        if self.breaks(0.03):
             schema["$dynamicRef"] = self.rng.choice(["#meta", self.remote_base + "m.json#meta"])
-        if self.chance(0.03):
+        if self.breaks(0.05):
             schema["$id"] = self.rng.choice([self.remote_base, "urn:x", "#a", "rel/"])
         if self.chance(0.03):
-            schema["$anchor"] = self.rng.choice(["a", "b1", "not valid"])
+            schema["$anchor"] = self.rng.choice(["a", "b1"])
         if self.chance(0.04):
-            schema["pattern"] = self.rng.choice(["^a+$", "(?<n>x)", "[", r"\p{L}", 5])
+            schema["pattern"] = self.rng.choice(["^a+$", "(?<n>x)", r"\p{L}"])
+        if self.breaks(0.03):
+            schema["pattern"] = self.rng.choice(["[", 5])
         if self.chance(0.04):
-            schema[self.rng.choice(["minimum", "maxLength", "format", "default"])] = self.odd()
+            keyword, value = self.rng.choice(
+                [("minimum", 1), ("maxLength", 3), ("format", "date"), ("default", None)]
+            )
+            schema[keyword] = self.odd() if self.careless else value
 
     def reference(self) -> Any:
         return self.rng.choice(

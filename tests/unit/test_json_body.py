@@ -14,6 +14,7 @@ from proxy.json_body import (
     nesting_exceeds,
     read_json_body,
     replace_lone_surrogates,
+    value_nesting_exceeds,
 )
 
 
@@ -114,3 +115,11 @@ def test_replace_lone_surrogates_walks_deep_values_without_recursion() -> None:
     for _ in range(5000):
         cleaned = cleaned[0]
     assert cleaned == "\ufffd"
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_value_nesting_check_agrees_with_the_real_depth(seed: int) -> None:
+    value = random_json(random.Random(seed))
+    depth = depth_of(value)
+    for limit in (max(depth - 1, 0), depth, depth + 1):
+        assert value_nesting_exceeds(value, limit) == (depth > limit)

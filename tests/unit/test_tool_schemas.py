@@ -11,6 +11,7 @@ import pytest
 import referencing.exceptions
 
 from proxy.errors import InvalidRequestError
+from proxy.parse_command import ParseCommandError, parse_raw_output
 from proxy.tool_schemas import (
     MAX_SCHEMA_DEPTH,
     MAX_SCHEMA_OBJECTS,
@@ -152,3 +153,11 @@ def test_a_pattern_python_cannot_compile_is_not_checked() -> None:
     check(schema)
     assert argument_error(schema, {"e": "abc"}) is None
     assert argument_error(schema, {"e": 5}) == "5 is not of type 'string'"
+
+
+def test_fcproxy_parse_reports_a_refused_schema(tmp_path: Path) -> None:
+    functions = tmp_path / "functions.json"
+    functions.write_text(json.dumps([{"name": "lookup", "parameters": {"$ref": "file:///x"}}]))
+    with pytest.raises(ParseCommandError, match="'lookup' refers to 'file:///x'") as caught:
+        parse_raw_output('{"function": "lookup", "params": {}}', "chatml", functions)
+    assert caught.value.exit_code == 2

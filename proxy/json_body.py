@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,8 +77,15 @@ def read_json_body(raw: bytes) -> JsonBody:
         raise InvalidRequestError(
             f"The request body is nested more than {MAX_JSON_DEPTH} levels deep."
         ) from None
-    except ValueError as exc:  # JSONDecodeError, NaN, numbers of over 4300 digits
+    except json.JSONDecodeError as exc:
         raise InvalidRequestError(f"The request body is not valid JSON: {exc}") from None
+    except ValueError as exc:  # NaN and Infinity; Python's limit on integer digits
+        reason = (
+            f"a number has more than {sys.get_int_max_str_digits()} digits"
+            if "digits" in str(exc)
+            else str(exc)
+        )
+        raise InvalidRequestError(f"The request body is not valid JSON: {reason}") from None
     if not _SURROGATE_ESCAPE.search(text):
         return JsonBody(value)
     value, replaced = replace_lone_surrogates(value)

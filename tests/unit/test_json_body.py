@@ -76,7 +76,7 @@ def test_a_body_at_the_limit_is_read_and_one_level_more_is_refused() -> None:
         (b"{", "not valid JSON"),
         (b'{"a": NaN}', "NaN is not a JSON value"),
         (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
-        (b'{"a": 1' + b"0" * 5000 + b"}", "not valid JSON"),
+        (b'{"a": 1' + b"0" * 5000 + b"}", "a number has more than 4300 digits"),
         (b'{"a": "\xff"}', "not valid JSON"),
         (b"[" * 100_000, "levels"),
     ],

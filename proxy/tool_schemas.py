@@ -61,7 +61,8 @@ _ID_KEYWORDS = ("$id", "id")
 # Schemas are cached by their JSON text; past this size they are checked each
 # time rather than held in memory.
 _MAX_CACHED_SCHEMA_CHARS = 100_000
-# What a loop in a schema's references is probed with: one value per JSON type.
+# What a loop in a schema's references is probed with: one value per JSON type,
+# and an array and an object of one member.
 _PROBES: tuple[Any, ...] = ({}, [], "", 0, None, [None], {"": None})
 _BASE_URI = "urn:fcproxy:tool-schema"
 # What jsonschema raises when a part of the schema that the metaschema did not
@@ -120,8 +121,7 @@ def check_function_schemas(functions: Sequence[dict[str, Any]], param_prefix: st
 
 def check_schema(schema: Any) -> int:
     """Check one schema; return how many JSON objects it holds. :class:`SchemaRefused` if bad."""
-    key = json.dumps(schema, sort_keys=True)
-    problem, objects = _checked(key) if len(key) <= _MAX_CACHED_SCHEMA_CHARS else _check(key)
+    problem, objects = _check_once(json.dumps(schema, sort_keys=True))
     if problem is not None:
         raise SchemaRefused(problem)
     return objects
@@ -138,9 +138,15 @@ def schema_validator(schema: Any) -> Validator | None:
     return _cached_validator(key)
 
 
+def _check_once(schema_json: str) -> tuple[str | None, int]:
+    # Clients send the same tools every turn: check each schema once.
+    if len(schema_json) > _MAX_CACHED_SCHEMA_CHARS:
+        return _check(schema_json)
+    return _checked(schema_json)
+
+
 @lru_cache(maxsize=256)
 def _checked(schema_json: str) -> tuple[str | None, int]:
-    # Clients send the same tools every turn: check each schema once.
     return _check(schema_json)
 
 
@@ -165,7 +171,7 @@ def _cached_validator(schema_json: str) -> Validator | None:
 
 
 def _validator(schema_json: str) -> Validator | None:
-    if _checked(schema_json)[0] is not None:
+    if _check_once(schema_json)[0] is not None:
         return None
     schema = json.loads(schema_json)
     validator: Validator = _validator_class(schema)(schema, registry=NO_RETRIEVAL)

@@ -9,7 +9,6 @@ clients use a base URL without it.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -30,7 +29,7 @@ from proxy.backends.base import Backend
 from proxy.capacity import GatedBackend
 from proxy.client_limits import RequestBodyDeadline
 from proxy.config import Settings
-from proxy.embeddings import create_embeddings
+from proxy.embeddings import EmbeddingRequest, create_embeddings
 from proxy.embeddings import parse_request as parse_embedding_request
 from proxy.errors import (
     InvalidRequestError,
@@ -38,6 +37,8 @@ from proxy.errors import (
     PayloadTooLarge,
     ProxyError,
 )
+from proxy.json_body import JsonBody, read_json_body, replace_lone_surrogates
+from proxy.openapi import install_openapi, request_body
 from proxy.pipeline import ChatPipeline, StreamStart
 from proxy.redaction import Redactor, install_log_redaction
 from proxy.responses import chat_completion
@@ -85,7 +86,8 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
 
     async def chat_completions(request: Request) -> Response:
         check_auth(request)
-        body = await _read_json(request)
+        read = await _read_json(request)
+        body = read.value
         if not isinstance(body, dict):
             raise InvalidRequestError(
                 f"The request body must be a JSON object, not a JSON {type(body).__name__}."
@@ -96,18 +98,17 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             message, param = describe_validation_error(exc)
             raise InvalidRequestError(message, param=param) from None
         if chat_request.stream:
-            return await stream_chat(request, chat_request)
+            return await stream_chat(request, chat_request, read.warning)
         result = await _cancel_on_disconnect(request, pipeline.run(chat_request))
         headers = {"x-fcproxy-attempts": str(result.attempts)}
-        if result.warnings:
-            headers["x-fcproxy-warning"] = (
-                redactor.redact("; ".join(result.warnings))[:500]
-                .encode("ascii", "replace")
-                .decode()
-            )
+        warnings = [w for w in (read.warning, *result.warnings) if w]
+        if warnings:
+            headers["x-fcproxy-warning"] = _header_text(redactor.redact("; ".join(warnings)))
         return JSONResponse(chat_completion(result), headers=headers)
 
-    async def stream_chat(request: Request, chat_request: ChatCompletionRequest) -> Response:
+    async def stream_chat(
+        request: Request, chat_request: ChatCompletionRequest, warning: str | None
+    ) -> Response:
         """Answer as the model writes; errors before the first byte keep their status."""
         prepared = await _cancel_on_disconnect(request, pipeline.prepare(chat_request))
         events = EventPump(pipeline.run_stream(prepared))
@@ -125,15 +126,18 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         writer = ChunkWriter(
             chat_request.model, prepared.normalized.dialect, include_usage=include_usage
         )
-        return EventStreamResponse(
-            sse_body(first, events, writer, redactor),
-            headers={"x-fcproxy-attempts": str(first.attempt), "cache-control": "no-cache"},
-        )
+        headers = {"x-fcproxy-attempts": str(first.attempt), "cache-control": "no-cache"}
+        if warning:
+            headers["x-fcproxy-warning"] = _header_text(warning)
+        return EventStreamResponse(sse_body(first, events, writer, redactor), headers=headers)
 
-    async def embeddings(request: Request) -> dict[str, Any]:
+    async def embeddings(request: Request) -> JSONResponse:
         check_auth(request)
-        body = parse_embedding_request(await _read_json(request))
-        return await _cancel_on_disconnect(request, create_embeddings(router, body))
+        read = await _read_json(request)
+        body = parse_embedding_request(read.value)
+        answer = await _cancel_on_disconnect(request, create_embeddings(router, body))
+        headers = {"x-fcproxy-warning": _header_text(read.warning)} if read.warning else None
+        return JSONResponse(answer, headers=headers)
 
     async def list_models(request: Request) -> dict[str, Any]:
         check_auth(request)
@@ -178,10 +182,27 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         )
 
     for prefix in ("/v1", ""):
-        app.add_api_route(f"{prefix}/chat/completions", chat_completions, methods=["POST"])
-        app.add_api_route(f"{prefix}/embeddings", embeddings, methods=["POST"])
-        app.add_api_route(f"{prefix}/models", list_models, methods=["GET"])
-        app.add_api_route(f"{prefix}/health", health, methods=["GET"])
+        # The routes without /v1 are aliases: /openapi.json lists each route once.
+        listed = prefix == "/v1"
+        app.add_api_route(
+            f"{prefix}/chat/completions",
+            chat_completions,
+            methods=["POST"],
+            include_in_schema=listed,
+            openapi_extra=request_body(ChatCompletionRequest),
+        )
+        app.add_api_route(
+            f"{prefix}/embeddings",
+            embeddings,
+            methods=["POST"],
+            include_in_schema=listed,
+            openapi_extra=request_body(EmbeddingRequest),
+        )
+        app.add_api_route(
+            f"{prefix}/models", list_models, methods=["GET"], include_in_schema=listed
+        )
+        app.add_api_route(f"{prefix}/health", health, methods=["GET"], include_in_schema=listed)
+    install_openapi(app, [ChatCompletionRequest, EmbeddingRequest])
     return app
 
 
@@ -196,15 +217,15 @@ def _owner(backend: Backend) -> str:
     return str(getattr(detection, "backend", None) or backend.name)
 
 
-async def _read_json(request: Request) -> Any:
+async def _read_json(request: Request) -> JsonBody:
     require_json(request)
-    raw = await request.body()
-    if not raw:
-        raise InvalidRequestError("The request body is empty; send a JSON object.")
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequestError(f"The request body is not valid JSON: {exc}") from None
+    # Bounded nesting, strict JSON, lone surrogates replaced: proxy/json_body.py.
+    return read_json_body(await request.body())
+
+
+def _header_text(text: str) -> str:
+    """``text`` as a header value: ASCII, at most 500 characters."""
+    return text[:500].encode("ascii", "replace").decode()
 
 
 async def _cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
@@ -231,7 +252,8 @@ async def _cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
 
 
 def _error_response(error: ProxyError, redactor: Redactor | None = None) -> JSONResponse:
-    body = error.to_body()
+    # An upstream's message may hold lone surrogates, which UTF-8 cannot encode.
+    body, _ = replace_lone_surrogates(error.to_body())
     if redactor is not None:
         # An upstream's error text is quoted in messages; it may echo a secret.
         body = redactor.redact_json(body)

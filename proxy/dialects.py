@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from proxy.errors import InvalidRequestError
 from proxy.schemas import ChatCompletionRequest, ChatMessage, NamedFunction, NamedToolChoice
+from proxy.tool_schemas import check_function_schemas
 from wrappers.base import FunctionSchema, Message
 
 Dialect = Literal["functions", "tools"]
@@ -62,6 +63,8 @@ def normalize(request: ChatCompletionRequest) -> NormalizedRequest:
             _function_schema(f.model_dump(exclude_none=True)) for f in request.functions or []
         ]
 
+    # Before anything walks a schema: references, size, validity (a 400 naming the tool).
+    check_function_schemas(functions, dialect)
     names = [f["name"] for f in functions]
     if len(set(names)) != len(names):
         raise InvalidRequestError("Function names must be unique.", param=dialect)

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from proxy.dialects import NormalizedRequest, normalize
+from proxy.errors import InvalidRequestError
 from proxy.pipeline import check_output
 from proxy.responses import assistant_message
 from proxy.schemas import ChatCompletionRequest, describe_validation_error
@@ -66,7 +67,11 @@ def parse_raw_output(raw: str, wrapper_name: str, functions_file: Path | None) -
 
     fields = load_functions(functions_file)
     request = _request_with(fields)
-    normalized: NormalizedRequest = normalize(request)
+    try:
+        normalized: NormalizedRequest = normalize(request)
+    except InvalidRequestError as exc:
+        # A refused schema, duplicate names: what the server would answer with a 400.
+        raise ParseCommandError(exc.message, 2) from exc
     options = RenderOptions(call_required=True)
     checked = check_output(wrapper, raw, normalized, options)
     if checked.problem is not None:

@@ -15,23 +15,23 @@ This module is the only place that knows the order.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-import jsonschema
-
-from proxy.backends.base import Completion, GenerationParams
+from proxy.backends.base import Completion, GenerationParams, TextDelta
 from proxy.call_gate import CallGate
 from proxy.config import Settings
 from proxy.dialects import NormalizedRequest, normalize
 from proxy.errors import ContextLengthExceeded, InvalidRequestError, OutputParseError
+from proxy.json_body import replace_lone_surrogates
 from proxy.routing import Route, Router
 from proxy.schemas import ChatCompletionRequest
+from proxy.tool_schemas import argument_error
 from proxy.usage import Usage, count_tokens, resolve_usage
 from wrappers.base import (
     FunctionSchema,
@@ -149,7 +149,9 @@ class ChatPipeline:
         completion: Completion | None = None
         attempt = 0
         for attempt in range(1, max_attempts + 1):
-            completion = await route.backend.complete(prompt.text, prepared.params)  # 4
+            completion = _valid_unicode(  # 4
+                await route.backend.complete(prompt.text, prepared.params)
+            )
             checked = check_output(  # 5 + 6
                 route.wrapper, completion.text, normalized, prepared.options
             )
@@ -216,6 +218,9 @@ class ChatPipeline:
             counts: list[int | None] = [None, None]
             try:
                 async for piece in deltas:
+                    # An upstream's JSON may hold lone surrogates (\ud800), which
+                    # UTF-8 cannot encode into the answer.
+                    piece = _valid_delta(piece)
                     completion_parts.append(piece.text)
                     finish = piece.finish_reason or finish
                     if piece.prompt_tokens is not None:
@@ -463,28 +468,27 @@ def _argument_problem(name: str, arguments: str, function: FunctionSchema) -> st
         value = json.loads(arguments)
     except json.JSONDecodeError as exc:
         return f"arguments of {name!r} are not valid JSON: {exc}"
+    except RecursionError:
+        return f"arguments of {name!r} are nested too deeply to read"
     if not isinstance(value, dict):
         return f"arguments of {name!r} are not a JSON object"
-    validator = _validator(json.dumps(function.get("parameters") or {}, sort_keys=True))
-    if validator is None:
-        return None  # the client's schema is itself broken; not the model's fault
-    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    # The schema was checked when the request came in (proxy/tool_schemas.py).
+    error = argument_error(function.get("parameters") or {}, value)
     if error is not None:
-        return f"arguments of {name!r} do not match its schema: {error.message}"
+        return f"arguments of {name!r} do not match its schema: {error}"
     return None
 
 
-@lru_cache(maxsize=256)
-def _validator(schema_json: str) -> Any:
-    """A compiled validator per schema: checking the schema itself on every
-    call was most of a request's CPU time (clients send the same tools each turn)."""
-    schema = json.loads(schema_json)
-    cls = jsonschema.validators.validator_for(schema)
-    try:
-        cls.check_schema(schema)
-    except jsonschema.SchemaError:
-        return None
-    return cls(schema)
+def _valid_delta(delta: TextDelta) -> TextDelta:
+    text, replaced = replace_lone_surrogates(delta.text)
+    return dataclasses.replace(delta, text=text) if replaced else delta
+
+
+def _valid_unicode(completion: Completion) -> Completion:
+    """The completion with lone surrogates replaced (an upstream's JSON can hold them
+    as ``\\ud800`` escapes); such a text cannot be encoded into the answer."""
+    text, replaced = replace_lone_surrogates(completion.text)
+    return dataclasses.replace(completion, text=text) if replaced else completion
 
 
 def _finish_reason(request: NormalizedRequest, output: ParsedOutput, completion: Completion) -> str:

@@ -456,11 +456,11 @@ def typescript_namespace(functions: Sequence[FunctionSchema]) -> str:
         name = function.get("name")
         if not name:
             continue
-        parameters = function.get("parameters") or {}
+        parameters = _schema(function.get("parameters"))
         out += f"// {function.get('description', '')}\ntype {name}"
-        if parameters and parameters.get("properties"):
+        if parameters and _schema(parameters.get("properties")):
             properties = _typescript_properties(
-                parameters["properties"], parameters.get("required", []), 0
+                _schema(parameters["properties"]), parameters.get("required", []), 0
             )
             out += " = (_: {" + properties + "\n}) => any;\n\n"
         else:
@@ -475,7 +475,7 @@ def _typescript_properties(properties: dict[str, Any], required: Any, depth: int
         if not isinstance(param, dict):
             continue
         comment = _param_comment(param)
-        examples = [f"Example {name}:", *param["examples"]] if "examples" in param else []
+        examples = [f"Example {name}:", *_as_list(param["examples"])] if "examples" in param else []
         declaration = name if _is_required(name, required) else name + "?"
         param_type = _param_type(param)
         if param_type == "object":
@@ -484,11 +484,11 @@ def _typescript_properties(properties: dict[str, Any], required: Any, depth: int
             out += "".join(f"\n{offset}// {_example(e)}" for e in examples)
             out += f"\n{offset}{declaration}: {{"
             out += _typescript_properties(
-                param.get("properties", {}), param.get("required", []), depth + 1
+                _schema(param.get("properties")), param.get("required", []), depth + 1
             )
             out += f"\n{offset}}},"
         elif param_type == "array":
-            if "type" not in param.get("items", {}):
+            if "type" not in _schema(param.get("items")):
                 out += _declaration(declaration + ": [],", comment, examples, depth)
             else:
                 if comment != _NONE:
@@ -498,7 +498,7 @@ def _typescript_properties(properties: dict[str, Any], required: Any, depth: int
                 out += array if array.endswith(",") else array + ","
         else:
             if "enum" in param:
-                param_type = _enum_options(param["enum"])
+                param_type = _enum_options(_as_list(param["enum"]))
             if param.get("nullable"):
                 param_type += " | null"
             out += _declaration(f"{declaration}: {param_type},", comment, examples, depth)
@@ -521,21 +521,21 @@ def _declaration(declaration: str, comment: str, examples: list[Any], depth: int
 
 def _typescript_array(name: str | None, param: dict[str, Any], depth: int) -> str:
     offset = "    " * depth
-    items = param.get("items", {})
+    items = _schema(param.get("items"))
     if not items:
         return f"\n{offset}{name}: []" if name else f"\n{offset}[]"
     array_type = _param_type(items)
     if array_type == "object":
         out = f"\n{offset}{name}: {{" if name else f"\n{offset}{{"
         out += _typescript_properties(
-            items.get("properties", {}), items.get("required", []), depth + 1
+            _schema(items.get("properties")), items.get("required", []), depth + 1
         )
         return out + f"\n{offset}}}[]"
     if array_type == "array":
         inner = _typescript_array(None, items, depth + 1)
         return f"\n{inner}[]" if not name else f"\n{offset}{name}: {inner.strip()}[]"
     if "enum" in items:
-        options = _enum_options(items["enum"])
+        options = _enum_options(_as_list(items["enum"]))
         return f"({options})[]" if name is None else f"\n{offset}{name}: ({options})[]"
     return f"\n{array_type}[]" if name is None else f"\n{offset}{name}: {array_type}[],"
 
@@ -545,7 +545,7 @@ def _param_type(param: dict[str, Any]) -> str:
         raw = param["type"]
         return _typescript_type(" | ".join(raw) if isinstance(raw, list) else str(raw))
     if "oneOf" in param:
-        types = [item["type"] for item in param["oneOf"] if "type" in item]
+        types = [_jinja_str(item["type"]) for item in _schemas(param["oneOf"]) if "type" in item]
         unique = list(dict.fromkeys(types))
         return _typescript_type(" | ".join(unique))
     return ""
@@ -559,10 +559,10 @@ def _format(param: dict[str, Any]) -> str:
     if "format" in param:
         return str(param["format"])
     if "oneOf" in param:
-        options = param["oneOf"]
+        options = _schemas(param["oneOf"])
         last = options[-1].get("format") if options else None
         return "".join(
-            item["format"] if item["format"] == last else item["format"] + " or "
+            _jinja_str(item["format"]) + ("" if item["format"] == last else " or ")
             for item in options
             if "format" in item
         )
@@ -604,6 +604,20 @@ def _enum_options(options: list[Any]) -> str:
         if options and option != options[-1]:
             out += " | "
     return out
+
+
+def _schema(value: Any) -> dict[str, Any]:
+    """A subschema as a dict: a boolean schema (``true``) or a wrong-typed value has no keywords."""
+    return value if isinstance(value, dict) else {}
+
+
+def _schemas(value: Any) -> list[dict[str, Any]]:
+    """The dict subschemas of a list keyword (``oneOf``); anything else is none."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _example(example: Any) -> str:

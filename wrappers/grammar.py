@@ -46,6 +46,11 @@ _PRIMITIVES = {
     "object": r'"{" ws ( string ws ":" ws value ( ws "," ws string ws ":" ws value )* )? ws "}"',
     "array": r'"[" ws ( value ( ws "," ws value )* )? ws "]"',
 }
+# Up to this many optional members with none required, each alternative lists
+# its followers inline; past it, a chain of rules keeps the grammar linear in
+# the number of members instead of quadratic (4,000 optional properties made
+# a 350 MB grammar).
+_INLINE_OPTIONAL_MEMBERS = 8
 
 
 def literal(text: str) -> str:
@@ -65,14 +70,19 @@ class GrammarBuilder:
     def __init__(self) -> None:
         self._rules: dict[str, str] = {}
         self._used_primitives: set[str] = {"ws"}
+        # The last suffix taken per base name: many properties whose names
+        # clean to the same base would otherwise cost a quadratic search.
+        self._last_suffix: dict[str, int] = {}
 
     def rule(self, name: str, body: str) -> str:
         """Add ``name ::= body`` (name made unique and GBNF-safe); return the name."""
         base = re.sub(r"[^a-zA-Z0-9-]+", "-", name).strip("-").lower() or "r"
-        unique, n = base, 1
+        n = self._last_suffix.get(base, 1)
+        unique = base if n == 1 else f"{base}-{n}"
         while unique in self._rules or unique in _PRIMITIVES:
             n += 1
             unique = f"{base}-{n}"
+        self._last_suffix[base] = n
         self._rules[unique] = body
         return unique
 
@@ -133,6 +143,8 @@ class GrammarBuilder:
         sep = ' ws "," ws '
         if fixed:
             inner = sep.join(fixed) + "".join(f" ({sep}{m} )?" for m in optional_members)
+        elif len(optional_members) > _INLINE_OPTIONAL_MEMBERS:
+            inner = "( " + self._optional_chain(name, optional_members, sep) + " )?"
         elif optional_members:
             # No member is certain: the first one present starts the list.
             starts = [
@@ -143,6 +155,21 @@ class GrammarBuilder:
         else:
             inner = ""
         return self.rule(name, f'"{{" ws {inner} ws "}}"' if inner else '"{" ws "}"')
+
+    def _optional_chain(self, name: str, members: list[str], sep: str) -> str:
+        """Any in-order selection of ``members``, at least one, in linear size.
+
+        ``rest-i ::= ( sep m_i )? rest-(i+1)``: what may follow once a member
+        is written; the selection is ``m_0 rest-1 | m_1 rest-2 | ... | m_last``.
+        """
+        rests: list[str] = [""] * len(members)
+        for i in range(len(members) - 1, 0, -1):
+            follow = f" {rests[i + 1]}" if i + 1 < len(members) else ""
+            rests[i] = self.rule(f"{name}-rest-{i}", f"({sep}{members[i]} )?{follow}")
+        starts = [
+            f"{m} {rests[i + 1]}" if i + 1 < len(members) else m for i, m in enumerate(members)
+        ]
+        return " | ".join(starts)
 
     def array_rule(self, schema: dict[str, Any], name: str) -> str:
         item = self.schema_rule(schema.get("items"), f"{name}-item")

@@ -159,7 +159,7 @@ class TextCompletionBackend(HTTPBackend):
                 # flag, or LM Studio's error that comes with status 200.
                 whole = answer.whole(await answer.read())
                 completion = self.parse_answer(self.read_json("POST", path, whole))
-                answer.progress(len(completion.text.encode()))
+                answer.progress(len(completion.text.encode("utf-8", "surrogatepass")))
                 if completion.text:
                     yield TextDelta(text=completion.text)
                 yield single_end(completion).delta()
@@ -180,7 +180,7 @@ class TextCompletionBackend(HTTPBackend):
             async for event in events:
                 text = self.read_stream_event(event, end, path)
                 if text:
-                    answer.progress(len(text.encode()))
+                    answer.progress(len(text.encode("utf-8", "surrogatepass")))
                     yield TextDelta(text=text)
                 if end.done:
                     return

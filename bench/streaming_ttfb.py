@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,9 @@ class Run:
     first_byte_s: float
     chunks: int
     total_s: float
+    #: When the call's name was known: in the direct text, once it is written
+    #: whole; through fcproxy, its first tool-call chunk.
+    name_s: float = float("nan")
 
 
 def sse_events(response: httpx.Response) -> Any:
@@ -78,7 +82,9 @@ def direct(url: str, prompt: str, grammar: str | None, stop: list[str]) -> Run:
         body["grammar"] = grammar
     started = time.perf_counter()
     first = None
+    named = None
     chunks = 0
+    written = ""
     with httpx.stream("POST", f"{url}/v1/completions", json=body, timeout=300) as response:
         response.raise_for_status()
         for event in sse_events(response):
@@ -86,7 +92,11 @@ def direct(url: str, prompt: str, grammar: str | None, stop: list[str]) -> Run:
             if text:
                 chunks += 1
                 first = first or time.perf_counter() - started
-    return Run(first or float("nan"), chunks, time.perf_counter() - started)
+                written += text
+                if named is None and f'"{WEATHER["name"]}"' in written:
+                    named = time.perf_counter() - started
+    total = time.perf_counter() - started
+    return Run(first or float("nan"), chunks, total, named or float("nan"))
 
 
 def proxied(url: str, messages: list[dict[str, Any]], tools: bool) -> Run:
@@ -102,6 +112,7 @@ def proxied(url: str, messages: list[dict[str, Any]], tools: bool) -> Run:
         body["tool_choice"] = "required"
     started = time.perf_counter()
     first = None
+    named = None
     chunks = 0
     with httpx.stream("POST", f"{url}/v1/chat/completions", json=body, timeout=300) as response:
         response.raise_for_status()
@@ -115,6 +126,10 @@ def proxied(url: str, messages: list[dict[str, Any]], tools: bool) -> Run:
                 ]
                 if any(pieces):
                     first = first or time.perf_counter() - started
+                if named is None and any(
+                    (c.get("function") or {}).get("name") for c in delta.get("tool_calls") or []
+                ):
+                    named = time.perf_counter() - started
                 if tools:
                     chunks += sum(
                         1
@@ -123,7 +138,8 @@ def proxied(url: str, messages: list[dict[str, Any]], tools: bool) -> Run:
                     )
                 elif delta.get("content"):
                     chunks += 1
-    return Run(first or float("nan"), chunks, time.perf_counter() - started)
+    total = time.perf_counter() - started
+    return Run(first or float("nan"), chunks, total, named or float("nan"))
 
 
 def rendered(messages: list[dict[str, Any]], tools: bool) -> tuple[str, str | None, list[str]]:
@@ -165,16 +181,23 @@ def main() -> None:
         llama.stop()
 
     print(f"{args.rounds} rounds each, medians; SmolLM2-135M on llama-cpp-python, 1 thread\n")
-    print("| case | path | first byte (ms) | chunks (content / argument fragments) | total (ms) |")
-    print("| --- | --- | ---: | ---: | ---: |")
+    print(
+        "| case | path | first byte (ms) | call name known (ms) "
+        "| chunks: content / argument fragments (direct: tokens) | total (ms) |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
     for name, straight, through in rows:
         for path, runs in (("llama.cpp direct", straight), ("through fcproxy", through)):
+            named = median(runs, "name_s") * 1000
             print(
                 f"| {name} | {path} | {median(runs, 'first_byte_s') * 1000:.0f} | "
+                f"{'-' if math.isnan(named) else f'{named:.0f}'} | "
                 f"{median(runs, 'chunks'):.0f} | {median(runs, 'total_s') * 1000:.0f} |"
             )
-        added = (median(through, "first_byte_s") - median(straight, "first_byte_s")) * 1000
-        print(f"| {name} | fcproxy adds to first byte | {added:+.0f} ms | | |")
+        key = "name_s" if name == "tool call" else "first_byte_s"
+        added = (median(through, key) - median(straight, key)) * 1000
+        what = "to the call's name" if name == "tool call" else "to the first byte"
+        print(f"| {name} | fcproxy adds {what} | {added:+.0f} ms | | | |")
 
 
 if __name__ == "__main__":

@@ -163,7 +163,9 @@ def test_a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_closes(
     assert stalled.status == 408
     assert stalled.envelope()["code"] == "request_timeout"
     assert "body_timeout" in str(stalled.envelope()["message"])
-    assert 1.0 <= stalled.closed_after < 5
+    # Not before the deadline (less the few ms between this test's clock
+    # starting and the server's), and not long after it.
+    assert 0.9 <= stalled.closed_after < 5
 
 
 def test_a_body_sent_in_time_is_served(make_proxy: MakeProxy) -> None:

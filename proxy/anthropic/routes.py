@@ -22,7 +22,7 @@ from proxy.pipeline import ChatPipeline
 from proxy.redaction import Redactor
 from proxy.request_io import answer_headers, cancel_on_disconnect, read_json
 from proxy.streaming import EventStreamResponse, start_stream
-from proxy.usage import estimate_tokens
+from proxy.usage import count_tokens
 
 
 def install_anthropic_routes(
@@ -37,8 +37,12 @@ def install_anthropic_routes(
         chat_request = to_chat_request(parsed)
         if chat_request.stream:
             prepared, first, events = await start_stream(request, pipeline, chat_request)
-            counted = prepared.prompt_count
-            input_tokens = counted[0] if counted else estimate_tokens(prepared.prompt.text)
+            # message_start carries the input tokens: counted now (the upstream's
+            # tokenizer where it has one) unless the context-window check did.
+            counted = prepared.prompt_count or await cancel_on_disconnect(
+                request, count_tokens(prepared.route.backend, prepared.prompt.text)
+            )
+            input_tokens = counted[0]
             writer = MessageEventWriter(parsed.model, input_tokens)
             headers = answer_headers(first.attempt, [read.warning], redactor, streamed=True)
             return EventStreamResponse(message_sse_body(events, writer, redactor), headers=headers)
@@ -47,7 +51,7 @@ def install_anthropic_routes(
         return JSONResponse(message_body(result, parsed.model), headers=headers)
 
     @anthropic_errors
-    async def count_tokens(request: Request) -> Response:
+    async def count_message_tokens(request: Request) -> Response:
         check_auth(request)
         read = await read_json(request)
         chat_request = to_chat_request(parse_messages_request(read.value, counting=True))
@@ -68,7 +72,7 @@ def install_anthropic_routes(
         )
         app.add_api_route(
             f"{prefix}/messages/count_tokens",
-            count_tokens,
+            count_message_tokens,
             methods=["POST"],
             include_in_schema=listed,
             openapi_extra=body_only,

@@ -39,9 +39,11 @@ def install_anthropic_routes(
             prepared, first, events = await start_stream(request, pipeline, chat_request)
             # message_start carries the input tokens: counted now (the upstream's
             # tokenizer where it has one) unless the context-window check did.
-            counted = prepared.prompt_count or await cancel_on_disconnect(
-                request, count_tokens(prepared.route.backend, prepared.prompt.text)
-            )
+            counted = prepared.prompt_count
+            if counted is None:
+                counted = await cancel_on_disconnect(
+                    request, count_tokens(prepared.route.backend, prepared.prompt.text)
+                )
             input_tokens = counted[0]
             writer = MessageEventWriter(parsed.model, input_tokens)
             headers = answer_headers(first.attempt, [read.warning], redactor, streamed=True)

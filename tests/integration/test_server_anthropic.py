@@ -11,6 +11,7 @@ event validates against Anthropic's own types (tests/support/anthropic_schemas.p
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import anthropic
@@ -437,3 +438,22 @@ def test_x_api_key_is_checked_like_a_bearer_key(make_proxy: MakeProxy) -> None:
         extra_headers={"anthropic-beta": "token-efficient-tools-2025-02-19"},
     )
     assert message.content[0].type == "text"
+
+
+POEM = " ".join(f"word{i}" for i in range(400))
+
+
+def test_a_client_leaving_a_message_stream_closes_the_upstream_connection(
+    proxy: RunningProxy,
+) -> None:
+    assert proxy.upstream is not None
+    proxy.upstream.token_delay = 0.02
+    queue(proxy, POEM)
+    api = client(proxy)
+    with api.messages.stream(model="hermes", max_tokens=1000, messages=ASK) as stream:
+        for event in stream:
+            if event.type == "content_block_delta":
+                break
+        left = time.monotonic()
+    closed = proxy.upstream.wait_for_disconnect(timeout=2)
+    assert closed - left < 1.0

@@ -11,6 +11,7 @@ event validates against the Responses schemas (tests/support/api_schemas.py).
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -323,3 +324,21 @@ def test_without_v1_prefix_and_delete(proxy: RunningProxy) -> None:
     deleted = httpx.delete(f"{proxy.url}/v1/responses/{response_id}")
     assert deleted.json() == {"id": response_id, "object": "response.deleted", "deleted": True}
     assert httpx.get(f"{proxy.url}/v1/responses/{response_id}").status_code == 404
+
+
+def test_a_client_leaving_a_response_stream_closes_the_upstream_connection(
+    proxy: RunningProxy,
+) -> None:
+    assert proxy.upstream is not None
+    proxy.upstream.token_delay = 0.02
+    queue(proxy, " ".join(f"word{i}" for i in range(400)))
+    stream = client(proxy).responses.create(
+        model="hermes", input="Write a poem.", stream=True, max_output_tokens=1000
+    )
+    for event in stream:
+        if event.type == "response.output_text.delta":
+            break
+    left = time.monotonic()
+    stream.close()
+    closed = proxy.upstream.wait_for_disconnect(timeout=2)
+    assert closed - left < 1.0

@@ -101,13 +101,14 @@ def response_body(
     usage: Usage | None = None,
 ) -> dict[str, Any]:
     """The ``response`` object; without ``finish_reason`` it is still in progress."""
+    body: dict[str, Any]
     if finish_reason is None:
         status, incomplete = "in_progress", None
     elif finish_reason == "length":
         status, incomplete = "incomplete", {"reason": "max_output_tokens"}
     else:
         status, incomplete = "completed", None
-    return {
+    body = {
         "id": response_id,
         "object": "response",
         "created_at": created_at or int(time.time()),
@@ -128,10 +129,14 @@ def response_body(
         "tools": [_echo_tool(tool) for tool in request.tools or []],
         "top_p": request.top_p,
         "truncation": "disabled",
-        "usage": usage_body(usage) if usage is not None else None,
-        "user": request.user,
         "metadata": request.metadata or {},
     }
+    # OpenAI's spec has no null for these: left out until there is a value.
+    if usage is not None:
+        body["usage"] = usage_body(usage)
+    if request.user is not None:
+        body["user"] = request.user
+    return body
 
 
 def _echo_tool(tool: dict[str, Any]) -> dict[str, Any]:

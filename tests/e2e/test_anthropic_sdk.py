@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.processes import ServerProcess
 from tests.e2e.weather import GET_WEATHER, MODEL
-from tests.support.api_schemas import assert_anthropic_event, assert_anthropic_message
+from tests.support.api_schemas import as_sent, assert_anthropic_event, assert_anthropic_message
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -48,7 +48,7 @@ def client(llama_proxy: ServerProcess) -> anthropic.Anthropic:
 
 
 def weather_call(message: anthropic.types.Message) -> dict[str, Any]:
-    assert_anthropic_message(message.model_dump(mode="json"))
+    assert_anthropic_message(as_sent(message))
     uses = [b for b in message.content if b.type == "tool_use"]
     assert uses, message
     assert message.stop_reason == "tool_use"
@@ -76,7 +76,7 @@ def test_auto_answers_with_a_valid_message(client: anthropic.Anthropic) -> None:
         tools=[TOOL],
         tool_choice={"type": "auto"},
     )
-    assert_anthropic_message(message.model_dump(mode="json"))
+    assert_anthropic_message(as_sent(message))
     if message.stop_reason == "tool_use":
         weather_call(message)
     else:
@@ -93,7 +93,7 @@ def test_none_answers_in_text(client: anthropic.Anthropic) -> None:
         tools=[TOOL],
         tool_choice={"type": "none"},
     )
-    assert_anthropic_message(message.model_dump(mode="json"))
+    assert_anthropic_message(as_sent(message))
     assert message.stop_reason in ("end_turn", "max_tokens")
     assert [b.type for b in message.content] == ["text"]
 
@@ -127,7 +127,7 @@ def test_the_tool_result_round_trip(client: anthropic.Anthropic) -> None:
         tools=[TOOL],
         tool_choice={"type": "none"},
     )
-    assert_anthropic_message(second.model_dump(mode="json"))
+    assert_anthropic_message(as_sent(second))
     # The tiny model may say next to nothing; what it says is text.
     assert second.stop_reason in ("end_turn", "max_tokens")
     assert all(b.type == "text" for b in second.content)
@@ -149,7 +149,7 @@ def test_the_stream_assembles_the_non_streamed_message(client: anthropic.Anthrop
         streamed = stream.get_final_message()
     for event in events:
         if event.type in WIRE_EVENTS:
-            assert_anthropic_event(event.model_dump(mode="json", exclude_unset=True))
+            assert_anthropic_event(as_sent(event))
     fragments = [
         e for e in events if e.type == "content_block_delta" and e.delta.type == "input_json_delta"
     ]

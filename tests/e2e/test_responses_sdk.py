@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.processes import ServerProcess
 from tests.e2e.weather import GET_WEATHER, MODEL
-from tests.support.api_schemas import assert_response, assert_response_event
+from tests.support.api_schemas import as_sent, assert_response, assert_response_event
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -35,7 +35,7 @@ def client(llama_proxy: ServerProcess) -> openai.OpenAI:
 
 
 def weather_call(response: Any) -> Any:
-    assert_response(response.model_dump(mode="json"))
+    assert_response(as_sent(response))
     calls = [item for item in response.output if item.type == "function_call"]
     assert calls, response
     assert calls[0].name == "get_weather"
@@ -47,7 +47,7 @@ def test_a_plain_answer(client: openai.OpenAI) -> None:
     response = client.responses.create(
         model=MODEL, input="Say hello in one short sentence.", max_output_tokens=40
     )
-    assert_response(response.model_dump(mode="json"))
+    assert_response(as_sent(response))
     assert response.status in ("completed", "incomplete")
     assert response.output_text.strip()
 
@@ -69,7 +69,7 @@ def test_a_required_function_call_and_its_output(client: openai.OpenAI) -> None:
         tool_choice="none",
         max_output_tokens=80,
     )
-    assert_response(second.model_dump(mode="json"))
+    assert_response(as_sent(second))
     assert all(item.type in ("message", "reasoning") for item in second.output)
 
 
@@ -90,7 +90,7 @@ def test_previous_response_id_chains(client: openai.OpenAI) -> None:
         tool_choice="none",
         max_output_tokens=60,
     )
-    assert_response(second.model_dump(mode="json"))
+    assert_response(as_sent(second))
     assert second.previous_response_id == first.id
     assert client.responses.retrieve(second.id).id == second.id
     # The chained request's prompt is the whole conversation written out (the
@@ -122,7 +122,7 @@ def test_a_streamed_required_call(client: openai.OpenAI) -> None:
         )
     )
     for event in events:
-        assert_response_event(event.model_dump(mode="json"))
+        assert_response_event(as_sent(event))
     assert [e.sequence_number for e in events] == list(range(len(events)))
     assert events[-1].type == "response.completed"
     fragments = [e.delta for e in events if e.type == "response.function_call_arguments.delta"]

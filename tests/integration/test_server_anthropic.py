@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import MakeProxy, RunningProxy
-from tests.support.api_schemas import assert_anthropic_event, assert_anthropic_message
+from tests.support.api_schemas import as_sent, assert_anthropic_event, assert_anthropic_message
 
 WEATHER_TOOL: Any = {
     "name": "get_weather",
@@ -200,7 +200,7 @@ def test_the_stream_assembles_into_the_non_streamed_message(
     with api.messages.stream(**kwargs) as stream:
         events = list(stream)
         streamed = stream.get_final_message()
-    assert_anthropic_message(streamed.model_dump(mode="json"))
+    assert_anthropic_message(as_sent(streamed))
     # The SDK's helper adds its own convenience events (text, input_json): only
     # the wire events are Anthropic's.
     for event in events:
@@ -212,7 +212,7 @@ def test_the_stream_assembles_into_the_non_streamed_message(
             "message_delta",
             "message_stop",
         ):
-            assert_anthropic_event(event.model_dump(mode="json", exclude_unset=True))
+            assert_anthropic_event(as_sent(event))
     assert events[0].type == "message_start"
     assert events[-1].type == "message_stop"
 

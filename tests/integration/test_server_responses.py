@@ -20,7 +20,7 @@ import openai
 import pytest
 
 from tests.integration.conftest import MakeProxy, RunningProxy
-from tests.support.api_schemas import assert_response, assert_response_event
+from tests.support.api_schemas import as_sent, assert_response, assert_response_event
 
 WEATHER: Any = {
     "type": "function",
@@ -80,7 +80,7 @@ def test_a_function_call_and_its_output_round_trip(proxy: RunningProxy) -> None:
     first = api.responses.create(
         model="hermes", input=question, tools=[WEATHER], tool_choice="required", store=False
     )
-    assert_response(first.model_dump(mode="json"))
+    assert_response(as_sent(first))
     calls = [item for item in first.output if item.type == "function_call"]
     assert len(calls) == 1
     call = calls[0]
@@ -134,7 +134,7 @@ def test_previous_response_id_chains_the_conversation(proxy: RunningProxy) -> No
     fetched = api.responses.retrieve(second.id)
     assert fetched.id == second.id
     assert fetched.output_text == "It is 18 C in Paris."
-    assert_response(fetched.model_dump(mode="json"))
+    assert_response(as_sent(fetched))
 
 
 def test_store_false_is_not_kept(proxy: RunningProxy) -> None:
@@ -171,7 +171,7 @@ def test_a_sqlite_store_survives_a_restart(make_proxy: MakeProxy, tmp_path: Path
 
 def assemble_events(events: list[Any]) -> None:
     for event in events:
-        assert_response_event(event.model_dump(mode="json"))
+        assert_response_event(as_sent(event))
     numbers = [event.sequence_number for event in events]
     assert numbers == list(range(len(events)))
 
@@ -195,7 +195,7 @@ def test_the_stream_assembles_into_the_non_streamed_response(
     assert kinds[:2] == ["response.created", "response.in_progress"]
     assert kinds[-1] == "response.completed"
     final = events[-1].response
-    assert_response(final.model_dump(mode="json"))
+    assert_response(as_sent(final))
 
     def shape(response: Any) -> list[Any]:
         return [
@@ -248,7 +248,7 @@ def test_a_failure_mid_stream_is_an_error_event(proxy: RunningProxy) -> None:
     proxy.upstream.fail_stream(after_tokens=3)
     events = list(client(proxy).responses.create(model="hermes", input="Hi", stream=True))
     assert events[-1].type == "error"
-    assert_response_event(events[-1].model_dump(mode="json"))
+    assert_response_event(as_sent(events[-1]))
     assert_still_serving(proxy)
 
 

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -55,8 +55,6 @@ from proxy.schemas import ChatCompletionRequest, describe_validation_error
 from proxy.streaming import ChunkWriter, EventStreamResponse, sse_body, start_stream
 
 logger = logging.getLogger("fcproxy.app")
-
-T = TypeVar("T")
 
 
 def create_app(settings: Settings, router: Router | None = None) -> FastAPI:

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # The Responses API's stored responses (previous_response_id, GET /v1/responses/{id}):
+    # how many are kept (oldest out first; 0 stores none), and a SQLite file to
+    # keep them in across restarts (default: in memory).
+    responses_store_size: int = Field(default=1000, ge=0)
+    responses_store_path: str | None = None
     models: list[ModelEntry] = Field(default_factory=list)
 
     @field_validator("upstream")

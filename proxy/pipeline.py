@@ -120,6 +120,20 @@ class ChatPipeline:
 
     async def prepare(self, request: ChatCompletionRequest) -> Prepared:
         """Steps 1-3, and the generation parameters (after the context-window check)."""
+        normalized, route, options, prompt = self.render(request)
+        params, prompt_count = await self._generation_params(request, route, prompt)
+        return Prepared(request, normalized, route, options, prompt, params, prompt_count)
+
+    async def count_prompt_tokens(self, request: ChatCompletionRequest) -> tuple[int, str]:
+        """Tokens in the prompt ``request`` renders to (the upstream's tokenizer, else
+        the estimate), with no context-window check: Anthropic's ``count_tokens``."""
+        _, route, _, prompt = self.render(request)
+        return await count_tokens(route.backend, prompt.text)
+
+    def render(
+        self, request: ChatCompletionRequest
+    ) -> tuple[NormalizedRequest, Route, RenderOptions, Prompt]:
+        """Steps 1-3: normalize, route, render."""
         normalized = normalize(request)  # 1
         route = self.router.route(request.model)  # 2
         constrain = self.settings.grammar
@@ -136,8 +150,7 @@ class ChatPipeline:
             raise InvalidRequestError(
                 f"The model's chat template refused this request: {exc}"
             ) from None
-        params, prompt_count = await self._generation_params(request, route, prompt)
-        return Prepared(request, normalized, route, options, prompt, params, prompt_count)
+        return normalized, route, options, prompt
 
     async def run(self, request: ChatCompletionRequest) -> ChatResult:
         started = time.perf_counter()

@@ -288,12 +288,15 @@ def test_count_tokens(proxy: RunningProxy) -> None:
     assert longer.input_tokens > short.input_tokens
 
 
-def test_without_v1_prefix(proxy: RunningProxy) -> None:
-    queue(proxy, "Hi.")
+def test_without_v1_prefix_and_with_claude_codes_query(proxy: RunningProxy) -> None:
+    queue(proxy, "Hi.", "Hi.")
     body = {"model": "hermes", "max_tokens": 20, "messages": [{"role": "user", "content": "Hi"}]}
     answer = httpx.post(proxy.url + "/messages", json=body, timeout=30)
     assert answer.status_code == 200
     assert answer.json()["type"] == "message"
+    # Claude Code calls /v1/messages?beta=true.
+    beta = httpx.post(proxy.url + "/v1/messages?beta=true", json=body, timeout=30)
+    assert beta.status_code == 200 and beta.json()["content"][0]["text"] == "Hi."
     counted = httpx.post(proxy.url + "/messages/count_tokens", json=body, timeout=30)
     assert counted.status_code == 200 and counted.json()["input_tokens"] > 0
 

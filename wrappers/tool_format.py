@@ -142,6 +142,10 @@ class ToolFormatWrapper(NativeWrapper):
     #: per format once its whole case table streams exactly as it parses
     #: (tests/unit/test_stream_contract.py); until then its answer is sent at the end.
     streams_content: ClassVar[bool] = False
+    #: Does :meth:`parse` fall back on calls written as bare JSON, without the
+    #: format's markers (:func:`wrappers.tolerance.bare_json_calls`)? Formats
+    #: whose own reader finds bare JSON anyway turn it off.
+    tolerates_bare_json: ClassVar[bool] = True
 
     def stream_opener_patterns(self) -> tuple[str, ...]:
         """The patterns of :attr:`stream_openers`, or ``call_start`` when none are declared."""
@@ -156,6 +160,16 @@ class ToolFormatWrapper(NativeWrapper):
     @cached_property
     def _openers(self) -> tuple[regex.Pattern[str], ...]:
         return tuple(compile_opener(p) for p in self.stream_opener_patterns())
+
+    @cached_property
+    def _bare_openers(self) -> tuple[regex.Pattern[str], ...]:
+        """Where a bare JSON call may begin: content is held from there, the call sent at the end."""
+        if not self.tolerates_bare_json:
+            return ()
+        # Imported here: wrappers.tolerance builds on this module.
+        from wrappers.tolerance import BARE_CALL_OPENER
+
+        return (compile_opener(BARE_CALL_OPENER),)
 
     @cached_property
     def _stop_suffixes(self) -> tuple[regex.Pattern[str], ...]:
@@ -189,12 +203,20 @@ class ToolFormatWrapper(NativeWrapper):
         override it.
         """
         first = find_opener(rest, self._openers)
-        # An opener still being written may start before the first whole one.
-        end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
+        end = self.content_end(rest)
         if first == -1:
             return held_text(rest[:end]), []
         calls = [] if in_reasoning else self.partial_calls(rest[first:], functions)
         return held_text(rest[: min(first, end)]), calls
+
+    def content_end(self, rest: str) -> int:
+        """Where the content certain so far ends in ``rest``: before any opener
+        (also one still being written, which may start before the first whole
+        one), a bare JSON call's start, or an end token that may end the text."""
+        end = safe_content_end(rest, (*self._openers, *self._bare_openers, *self._stop_suffixes))
+        bare = find_opener(rest, self._bare_openers) if self._bare_openers else -1
+        # A bare call's text is not content; the call comes whole at the end.
+        return end if bare == -1 else min(end, bare)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         """The calls known so far in ``region``, the output from its first call opener on.
@@ -256,6 +278,11 @@ class ToolFormatWrapper(NativeWrapper):
             raise WrapperParseError(
                 f"a {self.call_start or 'tool'} call is unreadable: {exc}", raw
             ) from exc
+        if not extraction.calls and self.tolerates_bare_json:
+            # Imported here: wrappers.tolerance builds on this module.
+            from wrappers.tolerance import bare_json_calls
+
+            extraction = bare_json_calls(extraction.content, functions) or extraction
         calls = [
             ToolCall(name=call.name, arguments=arguments_as_json_string(call.arguments))
             for call in extraction.calls

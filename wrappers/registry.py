@@ -54,6 +54,8 @@ _BUILTIN_MODULES = (
     "wrappers.kimi_k2",
     "wrappers.lfm2",
     "wrappers.seed_oss",
+    "wrappers.gemma4",
+    "wrappers.harmony",
 )
 
 

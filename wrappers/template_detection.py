@@ -72,6 +72,10 @@ class FormatRule:
 
 #: Most specific first; the first matching rule decides.
 RULES: tuple[FormatRule, ...] = (
+    # gpt-oss (harmony): channels, and calls addressed to functions.NAME.
+    FormatRule("harmony", all_of=("<|channel|>", "<|message|>")),
+    # Gemma 4: <|tool_call>call:NAME{...}<tool_call|>, <|turn> turns.
+    FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
     # DeepSeek V3 / R1 (and its Qwen / Llama distills): full-width bars and ▁.
     FormatRule("deepseek", any_of=("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>")),  # noqa: RUF001
     # Command R7B (<|START_ACTION|>) and Command R+ ("Action:" + a ```json list).

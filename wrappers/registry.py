@@ -56,6 +56,8 @@ _BUILTIN_MODULES = (
     "wrappers.seed_oss",
     "wrappers.gemma4",
     "wrappers.harmony",
+    "wrappers.minimax",
+    "wrappers.deepseek_dsml",
 )
 
 

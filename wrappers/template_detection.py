@@ -76,6 +76,10 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("harmony", all_of=("<|channel|>", "<|message|>")),
     # Gemma 4: <|tool_call>call:NAME{...}<tool_call|>, <|turn> turns.
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
+    # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
+    FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
+    # MiniMax M2: <minimax:tool_call><invoke name=...>.
+    FormatRule("minimax-m2", any_of=("<minimax:tool_call>", "]~b]ai")),
     # DeepSeek V3 / R1 (and its Qwen / Llama distills): full-width bars and ▁.
     FormatRule("deepseek", any_of=("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>")),  # noqa: RUF001
     # Command R7B (<|START_ACTION|>) and Command R+ ("Action:" + a ```json list).

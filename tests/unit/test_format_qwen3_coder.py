@@ -306,7 +306,10 @@ def test_reasoning_is_set_aside_and_never_parsed() -> None:
         ("[1, 2]", {"type": "array"}, [1, 2]),
         ("{'a': 1}", {"type": "object"}, {"a": 1}),
         ("3", {"type": "string"}, "3"),
-        ("3", {"anyOf": [{"type": "integer"}, {"type": "string"}]}, "3"),
+        # Union types are tried in the order the schema declares them (issue 13).
+        ("3", {"anyOf": [{"type": "integer"}, {"type": "string"}]}, 3),
+        ("3", {"anyOf": [{"type": "string"}, {"type": "integer"}]}, "3"),
+        ("three", {"type": ["integer", "string"]}, "three"),
         ("yes", {"type": "boolean"}, "yes"),
     ],
 )

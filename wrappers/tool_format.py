@@ -47,6 +47,7 @@ from wrappers.streaming import (
     compile_opener,
     find_opener,
     held_text,
+    partial_match_start,
     safe_content_end,
     split_reasoning_partial,
 )
@@ -146,12 +147,34 @@ class ToolFormatWrapper(NativeWrapper):
     #: format's markers (:func:`wrappers.tolerance.bare_json_calls`)? Formats
     #: whose own reader finds bare JSON anyway turn it off.
     tolerates_bare_json: ClassVar[bool] = True
+    #: Does a call opener end an unclosed ``<think>`` block? Kimi K2 Thinking
+    #: sometimes starts its calls without writing ``</think>`` first (vLLM's
+    #: ``KimiK2ReasoningParser`` ends the reasoning at the call section).
+    #: Calls inside a *closed* block are never taken.
+    calls_end_reasoning: ClassVar[bool] = False
 
     def stream_opener_patterns(self) -> tuple[str, ...]:
         """The patterns of :attr:`stream_openers`, or ``call_start`` when none are declared."""
         if self.stream_openers:
             return self.stream_openers
         return (re.escape(self.call_start),) if self.call_start else ()
+
+    def close_reasoning_at_a_call(self, text: str, *, partial: bool = False) -> str:
+        """``text`` with ``</think>`` put before a call opener inside an unclosed ``<think>``.
+
+        ``partial``: the text is still being written; an opener still being
+        written at its end is cut off (it may yet end the reasoning).
+        """
+        if not self.calls_end_reasoning:
+            return text
+        start = text.find(_THINK_OPEN)
+        if start == -1 or _THINK_CLOSE in text[start:]:
+            return text
+        first = find_opener(text[start:], self._openers)
+        if first == -1:
+            return text[: partial_match_start(text, self._openers)] if partial else text
+        at = start + first
+        return text[:at] + _THINK_CLOSE + text[at:]
 
     def stream_end_tokens(self) -> tuple[str, ...]:
         """End-of-turn tokens that :meth:`parse` removes from the end of the output."""
@@ -187,7 +210,13 @@ class ToolFormatWrapper(NativeWrapper):
     ) -> Snapshot:
         if not self.streams_content:
             return super().stream_snapshot(text, functions, options)
-        split = split_reasoning_partial(text, starts_inside=starts_in_reasoning)
+        closed = self.close_reasoning_at_a_call(text, partial=True)
+        if len(closed) > len(text):
+            # Closed at a call: a </think> may still come and put the call back
+            # in the reasoning. Only the reasoning is certain; the rest waits.
+            split = split_reasoning_partial(closed, starts_inside=starts_in_reasoning)
+            return Snapshot(reasoning=split.reasoning)
+        split = split_reasoning_partial(closed, starts_inside=starts_in_reasoning)
         content, calls = self.stream_answer(split.rest, functions, in_reasoning=split.inside)
         return Snapshot(content=content, reasoning=split.reasoning, calls=calls)
 
@@ -267,7 +296,7 @@ class ToolFormatWrapper(NativeWrapper):
         functions: Sequence[FunctionSchema],
         options: RenderOptions | None = None,
     ) -> ParsedOutput:
-        reasoning, text = split_reasoning(raw)
+        reasoning, text = split_reasoning(self.close_reasoning_at_a_call(raw))
         for token in self.stop:
             text = text.removesuffix(token).rstrip()
         try:

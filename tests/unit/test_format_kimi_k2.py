@@ -8,6 +8,7 @@ from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import CALLS
 from tests.unit.tool_format_cases import (
     Case,
+    ReasoningCase,
     assert_broken,
     assert_no_call,
     assert_reads,
@@ -168,6 +169,45 @@ NO_CALLS: list[tuple[str, str]] = [
     ("vllm-prose", "This is a test"),
     # LLAMA_CPP line 4097.
     ("llama.cpp-answer", "Hello, world!\nWhat's up?"),
+]
+
+# VLLM's Kimi K2 reasoning parser: the call section ends an unclosed <think>
+# (test_extract_reasoning_tool_section_ends_reasoning, "some reasoning<|tool_calls_section_begin|>...").
+VLLM_REASONING = "https://github.com/vllm-project/vllm/blob/0847a95f7ff542cb8c7e8b517841c5a29d84ff1f/tests/reasoning/test_kimi_k2_reasoning_parser.py"
+
+REASONING: list[ReasoningCase] = [
+    (
+        "vllm-call-section-ends-an-unclosed-think",
+        "<think>some reasoning"
+        + SECTION
+        + call("functions.get_weather:0", '{"city": "Beijing"}')
+        + END,
+        "some reasoning",
+        None,
+        [BEIJING],
+    ),
+    (
+        "closed-think-then-call",
+        "<think>I should look it up.</think>"
+        + SECTION
+        + call("functions.get_weather:0", '{"city": "Beijing"}')
+        + END,
+        "I should look it up.",
+        None,
+        [BEIJING],
+    ),
+    (
+        "a-call-in-a-closed-think-is-not-a-call",
+        "<think>maybe "
+        + SECTION
+        + call("functions.get_weather:0", '{"city": "Oslo"}')
+        + END
+        + "</think>It is sunny.",
+        "maybe " + SECTION + call("functions.get_weather:0", '{"city": "Oslo"}') + END,
+        "It is sunny.",
+        [],
+    ),
+    ("unclosed-think-without-a-call", "<think>still thinking", "still thinking", None, []),
 ]
 
 BROKEN: list[tuple[str, str]] = [

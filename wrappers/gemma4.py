@@ -58,8 +58,8 @@ _STANDARD_KEYS = frozenset({"description", "type", "properties", "required", "nu
 Q = GEMMA4_QUOTE
 
 
-def _quoted(text: Any) -> str:
-    return f"{Q}{'' if text is None else text}{Q}"
+def _quoted(text: Any, quote: str = Q) -> str:
+    return f"{quote}{'' if text is None else text}{quote}"
 
 
 def _upper_type(schema: dict[str, Any]) -> str:
@@ -69,7 +69,7 @@ def _upper_type(schema: dict[str, Any]) -> str:
     return str(declared or "").upper()
 
 
-def declare_parameters(properties: dict[str, Any]) -> str:
+def declare_parameters(properties: dict[str, Any], quote: str = Q) -> str:
     """The template's ``format_parameters``: each property as ``name:{description,...,type}``."""
     parts = []
     for key, schema in sorted(properties.items()):
@@ -78,57 +78,61 @@ def declare_parameters(properties: dict[str, Any]) -> str:
         out = f"{key}:{{"
         comma = False
         if schema.get("description"):
-            out += f"description:{_quoted(schema['description'])}"
+            out += f"description:{_quoted(schema['description'], quote)}"
             comma = True
         if schema.get("nullable"):
             out += ("," if comma else "") + "nullable:true"
             comma = True
         kind = _upper_type(schema)
         if kind == "STRING" and schema.get("enum"):
-            out += ("," if comma else "") + "enum:" + write_value(schema["enum"])
+            out += ("," if comma else "") + "enum:" + write_value(schema["enum"], quote)
             comma = True
         elif kind == "OBJECT":
             inner = schema.get("properties")
-            out += ",properties:{" + declare_parameters(inner if isinstance(inner, dict) else {})
+            out += ",properties:{" + declare_parameters(
+                inner if isinstance(inner, dict) else {}, quote
+            )
             out += "}"
             if schema.get("required"):
-                out += ",required:[" + ",".join(_quoted(r) for r in schema["required"]) + "]"
+                out += ",required:[" + ",".join(_quoted(r, quote) for r in schema["required"]) + "]"
         elif kind == "ARRAY" and isinstance(schema.get("items"), dict) and schema["items"]:
             items = []
             for item_key, item_value in sorted(schema["items"].items()):
                 if item_value is None:
                     continue
                 if item_key == "properties" and isinstance(item_value, dict):
-                    items.append("properties:{" + declare_parameters(item_value) + "}")
+                    items.append("properties:{" + declare_parameters(item_value, quote) + "}")
                 elif item_key == "required":
-                    items.append("required:[" + ",".join(_quoted(r) for r in item_value) + "]")
+                    items.append(
+                        "required:[" + ",".join(_quoted(r, quote) for r in item_value) + "]"
+                    )
                 elif item_key == "type":
                     upper = (
                         item_value.upper()
                         if isinstance(item_value, str)
                         else [str(t).upper() for t in item_value]
                     )
-                    items.append("type:" + write_value(upper))
+                    items.append("type:" + write_value(upper, quote))
                 else:
-                    items.append(f"{item_key}:" + write_value(item_value))
+                    items.append(f"{item_key}:" + write_value(item_value, quote))
             out += ",items:{" + ",".join(items) + "}"
-        out += ("," if comma else "") + f"type:{_quoted(kind)}}}"
+        out += ("," if comma else "") + f"type:{_quoted(kind, quote)}}}"
         parts.append(out)
     return ",".join(parts)
 
 
-def declare_function(function: FunctionSchema) -> str:
+def declare_function(function: FunctionSchema, quote: str = Q) -> str:
     """The template's ``format_function_declaration``."""
-    out = f"declaration:{function.get('name', '')}{{description:{_quoted(function.get('description'))}"
+    out = f"declaration:{function.get('name', '')}{{description:{_quoted(function.get('description'), quote)}"
     parameters = function.get("parameters")
     if parameters:
         out += ",parameters:{"
         if parameters.get("properties"):
-            out += "properties:{" + declare_parameters(parameters["properties"]) + "},"
+            out += "properties:{" + declare_parameters(parameters["properties"], quote) + "},"
         if parameters.get("required"):
-            out += "required:[" + ",".join(_quoted(r) for r in parameters["required"]) + "],"
+            out += "required:[" + ",".join(_quoted(r, quote) for r in parameters["required"]) + "],"
         if parameters.get("type"):
-            out += f"type:{_quoted(str(parameters['type']).upper())}}}"
+            out += f"type:{_quoted(str(parameters['type']).upper(), quote)}}}"
     return out + "}"
 
 
@@ -141,6 +145,9 @@ def _as_reasoning_tags(text: str) -> str:
 class Gemma4Wrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALL
+    #: What closes a call, and the quote token around strings.
+    call_end: ClassVar[str] = TOOL_CALL_END
+    quote: ClassVar[str] = GEMMA4_QUOTE
     stop: ClassVar[tuple[str, ...]] = (TURN_END, "<eos>")
     #: Where the answer starts (the template's generation prompt).
     generation_prompt: ClassVar[str] = "<|turn>model\n<|channel>thought\n<channel|>"
@@ -209,9 +216,11 @@ class Gemma4Wrapper(ToolFormatWrapper):
         content = ""
         calls: list[ExtractedCall] = []
         position = 0
-        while (start := text.find(TOOL_CALL, position)) != -1:
+        while (start := text.find(self.call_start, position)) != -1:
             content += text[position:start]
-            call, position = read_call(text, start + len(TOOL_CALL))
+            call, position = read_call(
+                text, start + len(self.call_start), self.call_end, self.quote
+            )
             calls.append(call)
         return Extraction(content + text[position:], calls)
 
@@ -219,22 +228,30 @@ class Gemma4Wrapper(ToolFormatWrapper):
         # Each call leaves whole once its end marker has come.
         calls: list[PartialCall] = []
         position = 0
-        while region.startswith(TOOL_CALL, position):
-            end = region.find(TOOL_CALL_END, position)
+        while region.startswith(self.call_start, position):
+            end = region.find(self.call_end, position)
             if end == -1:
                 break
             try:
-                call, position = read_call(region, position + len(TOOL_CALL))
+                call, position = read_call(
+                    region, position + len(self.call_start), self.call_end, self.quote
+                )
             except WrapperParseError:
                 break
-            calls.append(PartialCall(call.name, json.dumps(call.arguments, ensure_ascii=False)))
+            calls.append(self.partial_call(call, functions))
             while position < len(region) and region[position].isspace():
                 position += 1
         return calls
 
+    def partial_call(self, call: ExtractedCall, functions: Sequence[FunctionSchema]) -> PartialCall:
+        """A complete call as :meth:`parse` will give it."""
+        return PartialCall(call.name, json.dumps(call.arguments, ensure_ascii=False))
 
-def read_call(text: str, start: int) -> tuple[ExtractedCall, int]:
-    """``call:NAME{...}`` at ``start`` (after ``<|tool_call>``), up to past ``<tool_call|>``.
+
+def read_call(
+    text: str, start: int, end_marker: str = TOOL_CALL_END, quote: str = GEMMA4_QUOTE
+) -> tuple[ExtractedCall, int]:
+    """``call:NAME{...}`` at ``start`` (after the call marker), up to past ``end_marker``.
 
     A missing end marker is tolerated once the arguments are whole; a
     ``{"name": ..., "arguments": ...}`` JSON object in the block (a model
@@ -243,21 +260,21 @@ def read_call(text: str, start: int) -> tuple[ExtractedCall, int]:
     name = _NAME.match(text, start)
     if name is None:
         try:
-            found, end = calls_in_block(text, start, TOOL_CALL_END)
+            found, end = calls_in_block(text, start, end_marker)
         except (ValueError, WrapperParseError) as exc:
             raise WrapperParseError(
-                f"{TOOL_CALL} is not followed by call:NAME{{...}}", text
+                "a call marker is not followed by call:NAME{...}", text
             ) from exc
         if len(found) != 1:
-            raise WrapperParseError(f"one {TOOL_CALL} block holds one call", text)
+            raise WrapperParseError("one call block holds one call", text)
         call = found[0]
     else:
-        arguments, end = read_object(text, name.end())
+        arguments, end = read_object(text, name.end(), quote)
         call = ExtractedCall(name.group(1), arguments)
     while end < len(text) and text[end].isspace():
         end += 1
-    if text.startswith(TOOL_CALL_END, end):
-        end += len(TOOL_CALL_END)
+    if text.startswith(end_marker, end):
+        end += len(end_marker)
     return call, end
 
 

@@ -58,6 +58,8 @@ _BUILTIN_MODULES = (
     "wrappers.harmony",
     "wrappers.minimax",
     "wrappers.deepseek_dsml",
+    "wrappers.functiongemma",
+    "wrappers.nemotron",
 )
 
 

@@ -74,6 +74,10 @@ class FormatRule:
 RULES: tuple[FormatRule, ...] = (
     # gpt-oss (harmony): channels, and calls addressed to functions.NAME.
     FormatRule("harmony", all_of=("<|channel|>", "<|message|>")),
+    # NVIDIA Nemotron Nano v2: <TOOLCALL>[...]</TOOLCALL>, <SPECIAL_11> turns.
+    FormatRule("nemotron", any_of=("<TOOLCALL>", "<AVAILABLE_TOOLS>")),
+    # FunctionGemma: <start_function_call>call:NAME{...}<end_function_call>.
+    FormatRule("functiongemma", any_of=("<start_function_call>", "<start_function_declaration>")),
     # Gemma 4: <|tool_call>call:NAME{...}<tool_call|>, <|turn> turns.
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
     # DeepSeek V3.2 / V4: DSML invoke / parameter tags.

@@ -17,10 +17,12 @@ import pytest
 
 from tests.unit import (
     test_format_deepseek_dsml,
+    test_format_functiongemma,
     test_format_gemma4,
     test_format_glm4,
     test_format_harmony,
     test_format_minimax,
+    test_format_nemotron,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +34,8 @@ PARALLEL = [
     (test_format_minimax, "vllm-different-functions"),
     (test_format_deepseek_dsml, "vllm-parallel"),
     (test_format_glm4, "llama.cpp-glm-4.7-flash-parallel"),
+    (test_format_functiongemma, "vllm-parallel"),
+    (test_format_nemotron, "parallel-in-one-list"),
 ]
 
 

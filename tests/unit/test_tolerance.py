@@ -192,3 +192,42 @@ def test_hermes_mends_broken_json_inside_its_markers(
     assert isinstance(parsed, ParsedOutput), parsed
     assert [(c.name, json.loads(c.arguments)) for c in parsed.tool_calls] == calls
     _assert_streams_the_same("hermes", raw)
+
+
+#: Broken JSON after other formats' markers, closed by their end marker: mended.
+MARKED_MESSY: list[tuple[str, str, str]] = [
+    (
+        "granite",
+        "single-quotes",
+        "<|tool_call|>[{'name': 'get_weather', 'arguments': {'city': 'Paris'}}]<|end_of_text|>",
+    ),
+    (
+        "nemotron",
+        "trailing-commas",
+        '<TOOLCALL>[{"name": "get_weather", "arguments": {"city": "Paris",},},]</TOOLCALL>',
+    ),
+    (
+        "nemotron",
+        "python-literals",
+        "<TOOLCALL>[{'name': 'get_weather', 'arguments': {'city': 'Paris', 'days': None}}]"
+        "</TOOLCALL>",
+    ),
+    (
+        "phi4",
+        "missing-brace",
+        '<|tool_call|>[{"name": "get_weather", "arguments": {"city": "Paris"}]<|/tool_call|>',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "raw"), [pytest.param(w, r, id=f"{w}:{i}") for w, i, r in MARKED_MESSY]
+)
+def test_broken_json_after_a_marker_is_mended_when_its_end_marker_came(
+    wrapper: str, raw: str
+) -> None:
+    parsed = _parse(wrapper, raw)
+    assert isinstance(parsed, ParsedOutput), parsed
+    assert [c.name for c in parsed.tool_calls] == ["get_weather"]
+    assert json.loads(parsed.tool_calls[0].arguments)["city"] == "Paris"
+    _assert_streams_the_same(wrapper, raw)

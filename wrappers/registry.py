@@ -60,6 +60,7 @@ _BUILTIN_MODULES = (
     "wrappers.deepseek_dsml",
     "wrappers.functiongemma",
     "wrappers.nemotron",
+    "wrappers.apertus",
 )
 
 

@@ -74,6 +74,8 @@ class FormatRule:
 RULES: tuple[FormatRule, ...] = (
     # gpt-oss (harmony): channels, and calls addressed to functions.NAME.
     FormatRule("harmony", all_of=("<|channel|>", "<|message|>")),
+    # Swiss AI Apertus: <|tools_prefix|>[{"name": {...}}]<|tools_suffix|>.
+    FormatRule("apertus", any_of=("<|tools_prefix|>",)),
     # NVIDIA Nemotron Nano v2: <TOOLCALL>[...]</TOOLCALL>, <SPECIAL_11> turns.
     FormatRule("nemotron", any_of=("<TOOLCALL>", "<AVAILABLE_TOOLS>")),
     # FunctionGemma: <start_function_call>call:NAME{...}<end_function_call>.

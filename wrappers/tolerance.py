@@ -126,3 +126,18 @@ def calls_in_block(text: str, start: int, end_marker: str) -> tuple[list[Extract
     if not more.calls:
         return first, end
     return first + more.calls, stop if stop != -1 else len(text)
+
+
+def with_missing_closers(text: str) -> str | None:
+    """``text`` with the closing brackets it lacks, when only those are missing.
+
+    ``{"city": "Paris"`` -> ``{"city": "Paris"}``; None when the text stops
+    inside a string or after a key or comma (cut off mid-way: unreadable).
+    """
+    from wrappers.partial_json import closing_suffix
+
+    stripped = text.rstrip()
+    suffix = closing_suffix(stripped)
+    if not suffix or suffix.startswith('"') or stripped.endswith((":", ",", "{", "[")):
+        return None
+    return stripped + suffix

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit import (
+    test_format_apertus,
     test_format_deepseek_dsml,
     test_format_functiongemma,
     test_format_gemma4,
@@ -36,6 +37,7 @@ PARALLEL = [
     (test_format_glm4, "llama.cpp-glm-4.7-flash-parallel"),
     (test_format_functiongemma, "vllm-parallel"),
     (test_format_nemotron, "parallel-in-one-list"),
+    (test_format_apertus, "vllm-parallel"),
 ]
 
 

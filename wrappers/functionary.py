@@ -212,7 +212,7 @@ class FunctionaryV32Wrapper(ToolFormatWrapper):
         syntax, first = first_syntax(rest)
         if syntax == "recipients":
             return _recipient_messages_so_far(rest, self._stop_suffixes, in_reasoning)
-        end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
+        end = self.content_end(rest)
         if syntax == "tags":
             calls = [] if in_reasoning else _function_tags_so_far(rest[first:])
             return held_text(rest[: min(first, end)]), calls

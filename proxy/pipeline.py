@@ -36,6 +36,7 @@ from proxy.structured import ResponseFormat, read_content, with_instruction
 from proxy.tool_schemas import argument_error
 from proxy.usage import Usage, count_tokens, resolve_usage
 from wrappers.base import (
+    AutoGrammar,
     FunctionSchema,
     LLMChatCompletionWrapper,
     Message,
@@ -136,6 +137,7 @@ class ChatPipeline:
             normalized,
             grammar=constrain and route.backend.supports_grammar,
             json_schema=constrain and route.backend.supports_json_schema,
+            auto_grammar=_auto_grammar(route) if constrain else "none",
         )
         fmt = normalized.response_format
         messages = with_instruction(normalized.messages, fmt) if fmt else normalized.messages
@@ -459,13 +461,35 @@ class ChatPipeline:
             context_window=route.context_window,
             grammar=prompt.grammar,
             json_schema=prompt.json_schema,
+            grammar_lazy=bool(prompt.grammar and prompt.grammar_triggers),
+            grammar_triggers=list(prompt.grammar_triggers),
             model=route.upstream_model,
         )
         return params, prompt_count
 
 
+def _auto_grammar(route: Route) -> AutoGrammar:
+    """How calls may be constrained under ``tool_choice: "auto"`` on this route.
+
+    Lazy where the upstream takes grammar triggers (llama-server): free text,
+    then a call held to its grammar once its marker is written. Elsewhere a
+    text-or-call grammar, only with ``constrain: always`` (it also bounds
+    what the prose may contain: never the call marker outside a call).
+    """
+    backend = route.backend
+    if not backend.supports_grammar:
+        return "none"
+    if getattr(backend, "supports_lazy_grammar", False):
+        return "lazy"
+    return "text-or-call" if route.constrain == "always" else "none"
+
+
 def _render_options(
-    request: NormalizedRequest, *, grammar: bool, json_schema: bool
+    request: NormalizedRequest,
+    *,
+    grammar: bool,
+    json_schema: bool,
+    auto_grammar: AutoGrammar = "none",
 ) -> RenderOptions:
     choice = request.choice
     return RenderOptions(
@@ -480,8 +504,11 @@ def _render_options(
         ),
         forced_function=choice.name if choice.mode == "named" else None,
         parallel_calls=request.parallel_calls,
+        auto_grammar=auto_grammar,
         call_required=choice.call_required,
-        allow_calls=choice.mode != "none",
+        # A JSON answer without tools must not start with a MemGPT call's prefill.
+        allow_calls=choice.mode != "none"
+        and (bool(request.functions) or request.response_format is None),
     )
 
 

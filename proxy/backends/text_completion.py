@@ -92,6 +92,9 @@ class TextCompletionBackend(HTTPBackend):
     #: True where the dialect takes OpenAI's ``response_format: {"type": "json_schema",
     #: ...}`` on its completions (LM Studio, vLLM): the output schema goes there.
     takes_response_format: ClassVar[bool] = False
+    #: Whether ``GenerationParams.grammar_lazy`` / ``grammar_triggers`` reach the
+    #: upstream (llama-server); where not, a lazy grammar is not sent at all.
+    supports_lazy_grammar: ClassVar[bool] = False
     #: GenerationParams attributes the dialect takes under the same name.
     sampling_fields: ClassVar[tuple[str, ...]] = (
         "temperature",
@@ -269,7 +272,9 @@ class TextCompletionBackend(HTTPBackend):
         fields.update({name: getattr(params, name) for name in self.sampling_fields})
         if self.context_window_field is not None:
             fields[self.context_window_field] = params.context_window
-        if self.grammar_field is not None:
+        if self.grammar_field is not None and (
+            self.supports_lazy_grammar or not params.grammar_lazy
+        ):
             fields[self.grammar_field] = params.grammar
         if self.takes_response_format and params.json_schema is not None:
             fields["response_format"] = response_format_field(params.json_schema)

@@ -297,3 +297,93 @@ def test_a_spent_retry_budget_stops_the_retries(make_proxy: MakeProxy) -> None:
 
     assert response.status_code == 502
     assert len(proxy.upstream.generation_requests) == 1
+
+
+ALARM_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "set_alarm",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {"hour": {"type": "integer"}},
+            "required": ["hour"],
+            "additionalProperties": False,
+        },
+    },
+}
+ALARM_CALL = '<tool_call>\n{"name": "set_alarm", "arguments": {"hour": 7}}\n</tool_call>'
+
+
+def tool_chat(proxy: RunningProxy, **fields: Any) -> httpx.Response:
+    body = {
+        "model": "local-model",
+        "messages": [{"role": "user", "content": "Wake me at 7."}],
+        "tools": [ALARM_TOOL],
+        **fields,
+    }
+    return httpx.post(f"{proxy.base_url}/chat/completions", json=body, timeout=30)
+
+
+def test_auto_on_llama_server_sends_a_lazy_grammar_triggered_by_the_call_marker(
+    make_proxy: MakeProxy,
+) -> None:
+    proxy = make_proxy("llama-server", wrapper="hermes")
+    assert proxy.upstream is not None
+    proxy.upstream.reply("Hello.", ALARM_CALL)
+
+    tool_chat(proxy)  # the first request finds out which llama.cpp server this is
+    response = tool_chat(proxy)
+
+    assert response.json()["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == (
+        "set_alarm"
+    )
+    body = proxy.upstream.generation_requests[-1].json or {}
+    assert body["grammar_lazy"] is True
+    assert body["grammar_triggers"] == [{"type": 1, "value": "<tool_call>"}]
+    grammar = Grammar(body["grammar"])
+    assert grammar.matches(ALARM_CALL)
+    assert not grammar.matches(ALARM_CALL.replace("7", '"seven"'))
+
+
+def test_parallel_tool_calls_false_is_in_the_grammar(make_proxy: MakeProxy) -> None:
+    proxy = make_proxy("llama-server", wrapper="hermes")
+    assert proxy.upstream is not None
+    proxy.upstream.reply(ALARM_CALL, ALARM_CALL)
+
+    tool_chat(proxy, tool_choice="required", parallel_tool_calls=False)
+
+    grammar = Grammar(proxy.upstream.grammars[0] or "")
+    assert grammar.matches(ALARM_CALL)
+    assert not grammar.matches(ALARM_CALL + "\n" + ALARM_CALL)
+
+
+@pytest.mark.parametrize(("constrain", "constrained"), [("auto", False), ("always", True)])
+def test_auto_without_lazy_grammars_is_constrained_only_when_asked(
+    make_proxy: MakeProxy, constrain: str, constrained: bool
+) -> None:
+    proxy = make_proxy("webui", wrapper="hermes", constrain=constrain)
+    assert proxy.upstream is not None
+    proxy.upstream.reply(ALARM_CALL)
+
+    response = tool_chat(proxy)
+
+    assert response.status_code == 200
+    [grammar] = proxy.upstream.grammars
+    assert (grammar is not None) == constrained
+    if grammar is not None:
+        body = proxy.upstream.generation_requests[0].json or {}
+        assert "grammar_lazy" not in body
+        assert Grammar(grammar).matches("Sure. " + ALARM_CALL)
+        assert Grammar(grammar).matches("Just prose.")
+
+
+def test_llama_cpp_python_gets_no_lazy_grammar(make_proxy: MakeProxy) -> None:
+    proxy = make_proxy("llama-cpp-python", wrapper="hermes")
+    assert proxy.upstream is not None
+    proxy.upstream.reply("Hello.", "Hello again.")
+
+    tool_chat(proxy)
+    tool_chat(proxy)
+
+    assert proxy.upstream.grammars == [None, None]

@@ -385,9 +385,12 @@ def marked_calls_grammar(
     end: str = "",
     only: str | None = None,
     max_calls: int = 1,
+    between: str = "",
 ) -> str:
     """Calls whose name is text between markers, then a JSON arguments object.
 
+    ``between`` separates calls (Functionary v3.2: ``>>>``, its prompt ends with
+    the first one).
     ``start (call_open NAME name_sep {args} call_close)+ end``: Mistral v11's
     ``[TOOL_CALLS]name[ARGS]{...}``, DeepSeek's calls between its tool-call tokens
     (wrappers/deepseek.py).
@@ -409,7 +412,8 @@ def marked_calls_grammar(
     if not calls:
         raise ValueError(f"no function named {only!r} to build a grammar for")
     one = builder.rule("one-call", " | ".join(calls))
-    body = one if max_calls <= 1 else f"{one} ( {one} ){{0,{max_calls - 1}}}"
+    separator = f"{literal(between)} " if between else ""
+    body = one if max_calls <= 1 else f"{one} ( {separator}{one} ){{0,{max_calls - 1}}}"
     parts = [literal(start)] if start else []
     parts.append(body)
     if end:

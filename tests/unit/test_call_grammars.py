@@ -49,6 +49,20 @@ CALLS = {
         "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>set_alarm<｜tool▁sep｜>"  # noqa: RUF001
         f"{json.dumps(a)}<｜tool▁call▁end｜><｜tool▁calls▁end｜>"  # noqa: RUF001
     ),
+    "functionary-v3.1": lambda a: f"<function=set_alarm>{json.dumps(a)}</function>",
+    "command-r": lambda a: (
+        "Action: ```json\n" + json.dumps([{"tool_name": "set_alarm", "parameters": a}]) + "\n```"
+    ),
+    "command-r7b": lambda a: (
+        "<|START_ACTION|>"
+        + json.dumps([{"tool_name": "set_alarm", "parameters": a}])
+        + "<|END_ACTION|>"
+    ),
+}
+#: Formats with a call grammar for required calls only (no marker to trigger on).
+REQUIRED_ONLY = {
+    # The prompt ends with ">>>"; ">>>all" (a message) starts like a call.
+    "functionary-v3.2": lambda a: f"set_alarm\n{json.dumps(a)}",
 }
 TWO_CALLS = {
     "hermes": CALLS["hermes"](ARGS) + "\n" + CALLS["hermes"](ARGS),
@@ -56,6 +70,9 @@ TWO_CALLS = {
     + ", ".join([json.dumps({"name": "set_alarm", "arguments": ARGS})] * 2)
     + "]",
     "mistral-v11": CALLS["mistral-v11"](ARGS) * 2,
+    "functionary-v3.2": REQUIRED_ONLY["functionary-v3.2"](ARGS)
+    + ">>>"
+    + REQUIRED_ONLY["functionary-v3.2"](ARGS),
 }
 
 
@@ -67,16 +84,17 @@ def required(name: str, *, parallel: bool = True) -> str:
     return grammar
 
 
-@pytest.mark.parametrize("name", sorted(CALLS))
+@pytest.mark.parametrize("name", sorted(CALLS | REQUIRED_ONLY))
 def test_required_call_grammar_matches_valid_calls_only(name: str) -> None:
     text = required(name)
     assert llama_cpp_accepts(text)
     grammar = Grammar(text)
-    good = CALLS[name](ARGS)
+    write = (CALLS | REQUIRED_ONLY)[name]
+    good = write(ARGS)
     assert grammar.matches(good)
     [call] = get_wrapper(name).parse(good, FUNCTIONS).tool_calls
     assert (call.name, json.loads(call.arguments)) == ("set_alarm", ARGS)
-    assert not grammar.matches(CALLS[name](BAD_ARGS))
+    assert not grammar.matches(write(BAD_ARGS))
     assert not grammar.matches(good.replace("set_alarm", "rm_rf"))
     assert not grammar.matches("Sure, 7am.")
 

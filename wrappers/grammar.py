@@ -419,3 +419,77 @@ def marked_calls_grammar(
     if end:
         parts.append(literal(end))
     return builder.build(" ".join(parts))
+
+
+def xml_calls_grammar(
+    functions: Sequence[FunctionSchema],
+    *,
+    only: str | None = None,
+    max_calls: int = 1,
+    call_open: str = "<tool_call>\n",
+    call_close: str = "</tool_call>",
+) -> str:
+    """Qwen3-Coder's XML calls: one ``<parameter=key>`` tag per argument, values as text::
+
+        <tool_call>
+        <function=get_weather>
+        <parameter=city>
+        Paris
+        </parameter>
+        </function>
+        </tool_call>
+
+    A string value is any text without ``</parameter>``; numbers, booleans and
+    enums are written bare; objects and arrays as JSON. Required parameters
+    come first in schema order, then the optional ones, each optional.
+    """
+    builder = GrammarBuilder()
+    string_value = builder.rule("text-value", text_without("\n</parameter>"))
+    calls: list[str] = []
+    for index, function in enumerate(functions):
+        name = function["name"]
+        if only is not None and name != only:
+            continue
+        params = _parameters(function)
+        properties: dict[str, Any] = params.get("properties") or {}
+        required = [k for k in params.get("required", []) if k in properties]
+        optional = [k for k in properties if k not in required]
+        parts: list[str] = []
+        for key in [*required, *optional]:
+            value = _xml_value(builder, properties[key], f"value-{index}-{key}", string_value)
+            tag = builder.rule(
+                f"param-{index}-{key}",
+                f"{literal(f'<parameter={key}>' + chr(10))} {value} {literal(chr(10) + '</parameter>' + chr(10))}",
+            )
+            parts.append(tag if key in required else f"{tag}?")
+        body = " ".join(parts)
+        calls.append(
+            builder.rule(
+                f"call-{index}-{name}",
+                f"{literal(call_open + '<function=' + name + '>' + chr(10))} {body} "
+                f"{literal('</function>' + chr(10) + call_close)}".replace("  ", " "),
+            )
+        )
+    if not calls:
+        raise ValueError(f"no function named {only!r} to build a grammar for")
+    one = builder.rule("one-call", " | ".join(calls))
+    newline = literal("\n")
+    root = one if max_calls <= 1 else f"{one} ( {newline} {one} ){{0,{max_calls - 1}}}"
+    return builder.build(root)
+
+
+def _xml_value(builder: GrammarBuilder, schema: Any, name: str, string_value: str) -> str:
+    """One parameter's value as Qwen3-Coder writes it (text, not JSON, for scalars)."""
+    if not isinstance(schema, dict):
+        return string_value
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        options = [literal(v) if isinstance(v, str) else json_literal(v) for v in schema["enum"]]
+        return builder.rule(name, " | ".join(options))
+    kind = schema.get("type")
+    if kind == "string":
+        return string_value
+    if kind in ("integer", "number", "boolean", "null"):
+        return builder.primitive(str(kind))
+    if kind in ("object", "array") or "properties" in schema:
+        return builder.schema_rule(schema, name)
+    return string_value

@@ -58,6 +58,11 @@ CALLS = {
         + json.dumps([{"tool_name": "set_alarm", "parameters": a}])
         + "<|END_ACTION|>"
     ),
+    "qwen3-coder": lambda a: (
+        "<tool_call>\n<function=set_alarm>\n"
+        + "".join(f"<parameter={k}>\n{v}\n</parameter>\n" for k, v in a.items())
+        + "</function>\n</tool_call>"
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY = {

@@ -19,9 +19,12 @@ against the schema; a 502 counts as invalid), % right function (prompts that
 name one), % correct "no call" (prompts no tool fits), mean attempts
 (``x-fcproxy-attempts``) and latency.
 
-    python bench/accuracy.py [--limit N] [--max-tokens 160]
+    python bench/accuracy.py [--limit N] [--max-tokens 160] [--log FILE]
+    python bench/accuracy.py --report FILE     # the tables of a logged (or cut-short) run
 
-Prints a Markdown table; bench/RESULTS.md keeps runs.
+Prints a Markdown table; bench/RESULTS.md keeps runs. Every answer is also
+appended to ``--log`` (JSON lines) as it comes, so a run cut short still
+reports what it measured.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -159,8 +162,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=0, help="only the first N prompts")
     parser.add_argument("--max-tokens", type=int, default=160)
+    parser.add_argument("--log", type=Path, default=Path(tempfile.gettempdir()) / "accuracy.jsonl")
+    parser.add_argument("--report", type=Path, help="print the tables of a logged run and exit")
     args = parser.parse_args()
+    if args.report:
+        report(read_log(args.report), f"from {args.report}")
+        return
     cases = CASES[: args.limit] if args.limit else CASES
+    args.log.write_text("")
+    sys.stderr.write(f"answers logged to {args.log}\n")
 
     with tempfile.TemporaryDirectory() as tmp:
         llama = start_llama_server(Path(tmp) / "llama-server.log", n_ctx=4096)
@@ -180,9 +190,11 @@ def main() -> None:
                     # shared machine hits all four alike.
                     for mode, proxy in proxies.items():
                         progress(done, total, f"{mode}: {case.user}")
-                        tallies[mode].outcomes.append(
-                            (case, ask(client, proxy.url, case, args.max_tokens))
-                        )
+                        outcome = ask(client, proxy.url, case, args.max_tokens)
+                        tallies[mode].outcomes.append((case, outcome))
+                        entry = {"mode": mode, "case": CASES.index(case), **asdict(outcome)}
+                        with args.log.open("a") as log:
+                            log.write(json.dumps(entry) + "\n")
                         done += 1
             progress(done, total, f"done in {time.perf_counter() - started:.0f} s")
             sys.stderr.write("\n")
@@ -191,9 +203,21 @@ def main() -> None:
                 proxy.stop()
             llama.stop()
 
-    print(
-        f"{len(cases)} prompts, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, max_tokens {args.max_tokens}\n"
-    )
+    report(tallies, f"max_tokens {args.max_tokens}")
+
+
+def read_log(path: Path) -> dict[str, Tally]:
+    tallies = {mode: Tally() for mode in MODES}
+    for line in path.read_text().splitlines():
+        entry = json.loads(line)
+        mode, case = entry.pop("mode"), CASES[entry.pop("case")]
+        tallies[mode].outcomes.append((case, Outcome(**entry)))
+    return tallies
+
+
+def report(tallies: dict[str, Tally], note: str) -> None:
+    prompts = min(len(t.outcomes) for t in tallies.values())
+    print(f"{prompts} prompts, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {note}\n")
     print(
         "| mode | parse | schema-valid (answers checked) | right function | correct no call | mean attempts | mean latency (s) | median latency (s) |"
     )
@@ -201,7 +225,7 @@ def main() -> None:
     for mode, tally in tallies.items():
         print(tally.row(mode))
     print()
-    groups = sorted({c.group for c in cases})
+    groups = sorted({c.group for t in tallies.values() for c, _ in t.outcomes})
     print("| mode | " + " | ".join(groups) + " |")
     print("| --- |" + " ---: |" * len(groups))
     for mode, tally in tallies.items():

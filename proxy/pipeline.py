@@ -554,7 +554,8 @@ def check_parsed(
 def check_content(checked: CheckedOutput, request: NormalizedRequest) -> CheckedOutput:
     """The ``response_format`` check: content without a call is the asked JSON, alone."""
     fmt = request.response_format
-    if fmt is None or checked.output.tool_calls:
+    if fmt is None or checked.output.tool_calls or request.choice.call_required:
+        # A required call is not replaced by JSON content.
         return checked
     reading = read_content(checked.output.content, fmt)
     if reading.problem is not None:

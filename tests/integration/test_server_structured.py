@@ -387,3 +387,14 @@ def test_llama_cpp_python_gets_no_lazy_grammar(make_proxy: MakeProxy) -> None:
     tool_chat(proxy)
 
     assert proxy.upstream.grammars == [None, None]
+
+
+def test_a_required_call_is_not_replaced_by_json_content(make_proxy: MakeProxy) -> None:
+    proxy = make_proxy("llama-server", wrapper="hermes", grammar=False, max_retries=0)
+    assert proxy.upstream is not None
+    proxy.upstream.reply(GOOD)
+
+    response = tool_chat(proxy, tool_choice="required", response_format=FORMAT)
+
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "output_parse_error"

@@ -137,7 +137,7 @@ class ChatPipeline:
             normalized,
             grammar=constrain and route.backend.supports_grammar,
             json_schema=constrain and route.backend.supports_json_schema,
-            auto_grammar=_auto_grammar(route) if constrain else "none",
+            auto_grammar=_auto_grammar(route, normalized) if constrain else "none",
         )
         fmt = normalized.response_format
         messages = with_instruction(normalized.messages, fmt) if fmt else normalized.messages
@@ -468,20 +468,22 @@ class ChatPipeline:
         return params, prompt_count
 
 
-def _auto_grammar(route: Route) -> AutoGrammar:
+def _auto_grammar(route: Route, request: NormalizedRequest) -> AutoGrammar:
     """How calls may be constrained under ``tool_choice: "auto"`` on this route.
 
     Lazy where the upstream takes grammar triggers (llama-server): free text,
     then a call held to its grammar once its marker is written. Elsewhere a
-    text-or-call grammar, only with ``constrain: always`` (it also bounds
-    what the prose may contain: never the call marker outside a call).
+    text-or-call grammar, with ``constrain: always`` or when a tool is
+    ``strict`` (the client asked for arguments valid by construction); it
+    also bounds what the prose may contain: never the call marker outside a call.
     """
     backend = route.backend
     if not backend.supports_grammar:
         return "none"
     if getattr(backend, "supports_lazy_grammar", False):
         return "lazy"
-    return "text-or-call" if route.constrain == "always" else "none"
+    strict = any(f.get("strict") is True for f in request.functions)
+    return "text-or-call" if route.constrain == "always" or strict else "none"
 
 
 def _render_options(

@@ -303,7 +303,6 @@ ALARM_TOOL = {
     "type": "function",
     "function": {
         "name": "set_alarm",
-        "strict": True,
         "parameters": {
             "type": "object",
             "properties": {"hour": {"type": "integer"}},
@@ -398,3 +397,21 @@ def test_a_required_call_is_not_replaced_by_json_content(make_proxy: MakeProxy) 
 
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "output_parse_error"
+
+
+def test_a_strict_tool_under_auto_gets_a_text_or_call_grammar_without_triggers(
+    make_proxy: MakeProxy,
+) -> None:
+    proxy = make_proxy("webui", wrapper="hermes")
+    assert proxy.upstream is not None
+    proxy.upstream.reply(ALARM_CALL, ALARM_CALL)
+    strict = {**ALARM_TOOL, "function": {**ALARM_TOOL["function"], "strict": True}}
+
+    tool_chat(proxy, tools=[strict])
+    tool_chat(proxy)
+
+    strict_grammar, loose_grammar = proxy.upstream.grammars
+    assert loose_grammar is None
+    grammar = Grammar(strict_grammar or "")
+    assert grammar.matches("Sure. " + ALARM_CALL)
+    assert not grammar.matches("Sure. " + ALARM_CALL.replace("7", '"seven"'))

@@ -168,7 +168,9 @@ def main() -> None:
     if args.report:
         report(read_log(args.report), f"from {args.report}")
         return
-    cases = CASES[: args.limit] if args.limit else CASES
+    # Groups take turns, so a run cut short (or --limit) still covers every kind of prompt.
+    cases = interleaved(CASES)
+    cases = cases[: args.limit] if args.limit else cases
     args.log.write_text("")
     sys.stderr.write(f"answers logged to {args.log}\n")
 
@@ -204,6 +206,19 @@ def main() -> None:
             llama.stop()
 
     report(tallies, f"max_tokens {args.max_tokens}")
+
+
+def interleaved(cases: list[Case]) -> list[Case]:
+    """One case of each group in turn, in the table's order within a group."""
+    groups: dict[str, list[Case]] = {}
+    for case in cases:
+        groups.setdefault(case.group, []).append(case)
+    out: list[Case] = []
+    while any(groups.values()):
+        for members in groups.values():
+            if members:
+                out.append(members.pop(0))
+    return out
 
 
 def read_log(path: Path) -> dict[str, Tally]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -120,10 +121,10 @@ def ask(client: httpx.Client, url: str, case: Case, max_tokens: int) -> Outcome:
     seconds = time.perf_counter() - started
     attempts = int(response.headers.get("x-fcproxy-attempts", "0") or 0)
     if response.status_code != 200:
-        # 502 output_parse_error: every attempt failed (the header is absent on errors).
-        return Outcome(
-            False, False if case.expect == "json" else None, None, attempts or 1, seconds
-        )
+        # 502 output_parse_error: every attempt failed ("... after 2 attempts: ...").
+        said = re.search(r"after (\d+) attempts", response.text)
+        attempts = attempts or (int(said.group(1)) if said else 1)
+        return Outcome(False, False if case.expect == "json" else None, None, attempts, seconds)
     message = response.json()["choices"][0]["message"]
     calls = message.get("tool_calls") or []
     schemas = {t["function"]["name"]: t["function"]["parameters"] for t in case.tools}

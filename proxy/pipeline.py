@@ -54,6 +54,8 @@ logger = logging.getLogger("fcproxy.pipeline")
 #: Room a prompt must leave in the context window for the answer (or the
 #: client's max_tokens, if smaller): a MemGPT call needs a few hundred tokens.
 MIN_ANSWER_TOKENS = 256
+#: What a response_format answer failed to be, in its 502.
+JSON_ANSWER = "the JSON the response_format asks for"
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,9 @@ class ChatPipeline:
 
         warnings: list[str] = []
         if checked.content_problem is not None:
-            raise OutputParseError(checked.content_problem, completion.text, attempts=attempt)
+            raise OutputParseError(
+                checked.content_problem, completion.text, attempts=attempt, expected=JSON_ANSWER
+            )
         if checked.problem is not None:
             if normalized.choice.call_required:
                 raise OutputParseError(checked.problem, completion.text, attempts=attempt)
@@ -310,7 +314,9 @@ class ChatPipeline:
                     attempt_prompt, params, prompt_count = reask
                     continue
             if not gate.sent_anything and checked.content_problem:
-                raise OutputParseError(checked.content_problem, raw, attempts=attempt)
+                raise OutputParseError(
+                    checked.content_problem, raw, attempts=attempt, expected=JSON_ANSWER
+                )
             if not gate.sent_anything and checked.problem and normalized.choice.call_required:
                 raise OutputParseError(checked.problem, raw, attempts=attempt)
             ready = gate.admit(tail)

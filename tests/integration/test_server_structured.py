@@ -159,9 +159,10 @@ def test_every_attempt_failing_is_a_502_output_parse_error(make_proxy: MakeProxy
     response = chat(proxy)
 
     assert response.status_code == 502
+    assert response.headers["x-fcproxy-attempts"] == "2"
     error = response.json()["error"]
     assert error["code"] == "output_parse_error"
-    assert "at $.age" in error["message"]
+    assert "at $.age" in error["message"] and "response_format" in error["message"]
     assert len(proxy.upstream.generation_requests) == 2
 
 

@@ -32,7 +32,7 @@ from typing import Any
 from proxy.backends import create_backend
 from proxy.backends.base import Backend, UpstreamConfig
 from proxy.capacity import GatedBackend, UpstreamGate, default_max_concurrency, unwrap
-from proxy.config import EMBEDDED, ModelEntry, SamplingDefaults, Settings
+from proxy.config import EMBEDDED, Constrain, ModelEntry, SamplingDefaults, Settings
 from proxy.errors import ConfigError, ModelNotFound, UpstreamUnavailable
 from wrappers.base import LLMChatCompletionWrapper, Message
 from wrappers.jinja_template import (
@@ -66,6 +66,8 @@ class Route:
     upstream_model: str | None
     context_window: int | None
     defaults: SamplingDefaults
+    #: ``auto`` / ``always`` / ``never``: when to constrain decoding (config ``constrain``).
+    constrain: Constrain = "auto"
 
 
 class Router:
@@ -144,6 +146,7 @@ class Router:
                 upstream_model=s.upstream_model,
                 context_window=self.context_window(self.default_backend, s.context_window),
                 defaults=SamplingDefaults(),
+                constrain=s.constrain,
             )
         listed = self._upstream_models.get(model.lower())
         if listed is not None:
@@ -155,6 +158,7 @@ class Router:
                 upstream_model=name,
                 context_window=self.context_window(backend, s.context_window),
                 defaults=SamplingDefaults(),
+                constrain=s.constrain,
             )
         if self.has_model_table:
             raise ModelNotFound(model, self.configured_models())
@@ -165,6 +169,7 @@ class Router:
             upstream_model=s.upstream_model,
             context_window=self.context_window(self.default_backend, s.context_window),
             defaults=SamplingDefaults(),
+            constrain=s.constrain,
         )
 
     def _route_for_entry(self, entry: ModelEntry) -> Route:
@@ -177,6 +182,7 @@ class Router:
             upstream_model=entry.upstream_model or s.upstream_model,
             context_window=self.context_window(backend, entry.context_window or s.context_window),
             defaults=entry.params,
+            constrain=entry.constrain or s.constrain,
         )
 
     def _entry_wrapper(self, entry: ModelEntry, where: str) -> LLMChatCompletionWrapper:

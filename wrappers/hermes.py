@@ -74,6 +74,7 @@ TOOLS_POSTAMBLE = (
 class HermesWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = "<tool_call>"
+    grammar_trigger: ClassVar[str] = "<tool_call>"
     # GLM 4.5 and Qwen3-Coder open calls with <tool_call> too, followed by a
     # name or <function=...>; Hermes' is followed by JSON.
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<tool_call>\s*[{\[]")

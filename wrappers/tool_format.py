@@ -41,6 +41,7 @@ from wrappers.base import (
     arguments_as_json_string,
 )
 from wrappers.conversation import Turn, merge_parallel_calls, split_conversation
+from wrappers.grammar import text_or_calls_grammar
 from wrappers.streaming import (
     PartialCall,
     Snapshot,
@@ -112,6 +113,10 @@ class ToolFormatWrapper(NativeWrapper):
     supports_parallel_calls: ClassVar[bool] = True
     #: The text that opens a call in the output (``"<tool_call>"``).
     call_start: ClassVar[str] = ""
+    #: The text every answer's calls start with, and that :meth:`call_grammar`'s
+    #: grammar starts with: under ``auto`` the grammar applies from it on.
+    #: Empty: the format is not constrained under ``auto``.
+    grammar_trigger: ClassVar[str] = ""
     #: End-of-turn strings; generation stops there.
     stop: ClassVar[tuple[str, ...]] = ()
 
@@ -273,15 +278,28 @@ class ToolFormatWrapper(NativeWrapper):
         system, turns = split_conversation(messages)
         offered = functions if options.allow_calls else []
         grammar = None
-        # Only where a call must come: under "auto" the model may answer in prose.
+        triggers: list[str] = []
         if options.grammar and options.call_required and offered:
             grammar = self.call_grammar(
                 offered, options.forced_function, parallel=options.parallel_calls
             )
+        elif options.grammar and offered and self.grammar_trigger:
+            # Under "auto" the model may answer in prose; a call it starts is
+            # held to the grammar to its end.
+            calls = (
+                self.call_grammar(offered, None, parallel=options.parallel_calls)
+                if options.auto_grammar != "none"
+                else None
+            )
+            if calls and options.auto_grammar == "lazy":
+                grammar, triggers = calls, [self.grammar_trigger]
+            elif calls:
+                grammar = text_or_calls_grammar(calls, self.grammar_trigger)
         return Prompt(
             text=self.render_chat(system, merge_parallel_calls(turns), offered),
             stop=self.stop_sequences(),
             grammar=grammar,
+            grammar_triggers=triggers,
         )
 
     def call_grammar(

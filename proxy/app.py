@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -38,6 +39,8 @@ from proxy.errors import (
     ProxyError,
 )
 from proxy.json_body import JsonBody, read_json_body, replace_lone_surrogates
+from proxy.json_codec import FastJSONResponse
+from proxy.metrics import Metrics, RequestContext
 from proxy.openapi import install_openapi, request_body
 from proxy.pipeline import ChatPipeline, StreamStart
 from proxy.redaction import Redactor, install_log_redaction
@@ -53,7 +56,11 @@ T = TypeVar("T")
 
 def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     router = router or Router(settings)
-    pipeline = ChatPipeline(router, settings)
+    metrics = Metrics()
+    pipeline = ChatPipeline(router, settings, observer=metrics)
+    for backend in router.gated_backends():
+        backend.observer = metrics
+    metrics.watch_upstreams(lambda: _upstream_states(router))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +78,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.router = router
+    app.state.metrics = metrics
     # Upstream keys and URL passwords never leave in an answer or a log line.
     redactor = Redactor.from_settings(settings)
     install_log_redaction(redactor)
@@ -79,6 +87,8 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestBodyDeadline, timeout=settings.body_timeout)
     install_access_guards(app, settings)
+    # Outermost: every answer, refusals by the guards too, gets its request id and is counted.
+    app.add_middleware(RequestContext, metrics=metrics)
     _install_error_handlers(app, redactor)
 
     def check_auth(request: Request) -> None:
@@ -97,6 +107,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         except ValidationError as exc:
             message, param = describe_validation_error(exc)
             raise InvalidRequestError(message, param=param) from None
+        request.state.fcproxy_model = chat_request.model
         if chat_request.stream:
             return await stream_chat(request, chat_request, read.warning)
         result = await _cancel_on_disconnect(request, pipeline.run(chat_request))
@@ -104,7 +115,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         warnings = [w for w in (read.warning, *result.warnings) if w]
         if warnings:
             headers["x-fcproxy-warning"] = _header_text(redactor.redact("; ".join(warnings)))
-        return JSONResponse(chat_completion(result), headers=headers)
+        return FastJSONResponse(chat_completion(result), headers=headers)
 
     async def stream_chat(
         request: Request, chat_request: ChatCompletionRequest, warning: str | None
@@ -181,6 +192,14 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             {**status, "version": __version__, "upstreams": upstreams}, status_code=status_code
         )
 
+    async def metrics_page(request: Request) -> Response:
+        # With keys set, the numbers (models, upstreams, traffic) are for key holders.
+        check_auth(request)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.metrics:
+        app.add_api_route("/metrics", metrics_page, methods=["GET"], include_in_schema=False)
+
     for prefix in ("/v1", ""):
         # The routes without /v1 are aliases: /openapi.json lists each route once.
         listed = prefix == "/v1"
@@ -204,6 +223,13 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         app.add_api_route(f"{prefix}/health", health, methods=["GET"], include_in_schema=listed)
     install_openapi(app, [ChatCompletionRequest, EmbeddingRequest])
     return app
+
+
+def _upstream_states(router: Router) -> list[tuple[str, dict[str, Any]]]:
+    """Each upstream's gate counts and whether it is in rotation, for the gauges."""
+    return [
+        (b.base_url, {**b.gate.snapshot(), "up": router.is_up(b)}) for b in router.gated_backends()
+    ]
 
 
 def _capacity(backend: Backend) -> dict[str, Any]:
@@ -257,7 +283,7 @@ def _error_response(error: ProxyError, redactor: Redactor | None = None) -> JSON
     if redactor is not None:
         # An upstream's error text is quoted in messages; it may echo a secret.
         body = redactor.redact_json(body)
-    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+    return FastJSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
 def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:

@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # text: one readable line per record; json: one JSON object per line (proxy/logs.py).
+    log_format: Literal["text", "json"] = "text"
+    # GET /metrics in Prometheus' text format (proxy/metrics.py).
+    metrics: bool = True
     models: list[ModelEntry] = Field(default_factory=list)
 
     @field_validator("upstream")

@@ -23,6 +23,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from proxy.errors import InvalidRequestError
 
 #: Most arrays and objects a request body may nest. A chat request needs about
@@ -39,6 +41,8 @@ _SAME_BRACKETS = str.maketrans("{}", "[]")
 # An escape that decodes to a surrogate: lone ones survive json.loads as such.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# 19 digits in a row: maybe an integer past 64 bits, which orjson would read as a float.
+_LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ def read_json_body(raw: bytes) -> JsonBody:
     """Decode ``raw`` as one JSON value; :class:`InvalidRequestError` if it is not usable."""
     if not raw:
         raise InvalidRequestError("The request body is empty; send a JSON object.")
+    fast = _fast_decode(raw)
+    if fast is not None:
+        return JsonBody(fast[0])
     try:
         text = raw.decode(json.detect_encoding(raw))
     except UnicodeDecodeError as exc:
@@ -90,6 +97,27 @@ def read_json_body(raw: bytes) -> JsonBody:
         return JsonBody(value)
     value, replaced = replace_lone_surrogates(value)
     return JsonBody(value, replaced)
+
+
+def _fast_decode(raw: bytes) -> tuple[Any] | None:
+    """The common case in a tenth of the time: UTF-8 JSON that orjson takes as it is.
+
+    None for anything else, which then takes the careful path below with its
+    precise messages: other encodings, lone surrogates, NaN, numbers orjson
+    reads differently (it makes a float of an integer past 64 bits, so any run
+    of 19 digits goes the careful way), and any error at all. The nesting
+    limit holds on this path too: checked on the decoded value (orjson itself
+    stops at 1024 levels, without recursing in Python).
+    """
+    if _LONG_DIGITS.search(raw):
+        return None
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if value_nesting_exceeds(value, MAX_JSON_DEPTH):
+        return None  # the careful path words the error
+    return (value,)
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from proxy.backends.base import Completion, GenerationParams, TextDelta
 from proxy.call_gate import CallGate
@@ -43,6 +43,7 @@ from wrappers.base import (
     WrapperParseError,
 )
 from wrappers.jinja_template import ChatTemplateError
+from wrappers.json_extract import repaired_json
 from wrappers.streaming import OutputDelta, OutputReader, PlainText, StreamParser
 
 logger = logging.getLogger("fcproxy.pipeline")
@@ -113,10 +114,23 @@ class StreamEnd:
 StreamEvent = StreamStart | OutputDelta | StreamEnd
 
 
+class PipelineObserver(Protocol):
+    """Who hears of parse outcomes and answers (proxy/metrics.py's Metrics)."""
+
+    def parsed(self, wrapper: str, outcome: str, seconds: float) -> None: ...
+
+    def answered(
+        self, model: str, attempts: int, prompt_tokens: int, completion_tokens: int
+    ) -> None: ...
+
+
 class ChatPipeline:
-    def __init__(self, router: Router, settings: Settings) -> None:
+    def __init__(
+        self, router: Router, settings: Settings, observer: PipelineObserver | None = None
+    ) -> None:
         self.router = router
         self.settings = settings
+        self.observer = observer
 
     async def prepare(self, request: ChatCompletionRequest) -> Prepared:
         """Steps 1-3, and the generation parameters (after the context-window check)."""
@@ -152,10 +166,24 @@ class ChatPipeline:
             completion = _valid_unicode(  # 4
                 await route.backend.complete(prompt.text, prepared.params)
             )
+            parse_started = time.perf_counter()
+            repaired = repaired_json.set(False)
             checked = check_output(  # 5 + 6
                 route.wrapper, completion.text, normalized, prepared.options
             )
-            if checked.usable or not _worth_retrying(checked, completion.text, normalized):
+            was_repaired = repaired_json.get()
+            repaired_json.reset(repaired)
+            worth_retrying = not checked.usable and _worth_retrying(
+                checked, completion.text, normalized
+            )
+            self._observe_parse(
+                prepared,
+                checked,
+                was_repaired,
+                worth_retrying and attempt < max_attempts,
+                time.perf_counter() - parse_started,
+            )
+            if not worth_retrying:
                 break
             self._log_unusable(prepared, attempt, max_attempts, checked)
         assert checked is not None and completion is not None
@@ -238,14 +266,22 @@ class ChatPipeline:
                 # left stops the generation.
                 await deltas.aclose()
             raw = "".join(completion_parts)
+            parse_started = time.perf_counter()
+            repaired = repaired_json.set(False)
             tail, parsed = parser.finish()
             checked = check_parsed(parsed, raw, normalized)  # 6
-            if (
+            was_repaired = repaired_json.get()
+            repaired_json.reset(repaired)
+            retry = (
                 not gate.sent_anything
                 and not checked.usable
                 and attempt < max_attempts
                 and _worth_retrying(checked, raw, normalized)
-            ):
+            )
+            self._observe_parse(
+                prepared, checked, was_repaired, retry, time.perf_counter() - parse_started
+            )
+            if retry:
                 self._log_unusable(prepared, attempt, max_attempts, checked)
                 continue
             if not gate.sent_anything and checked.problem and normalized.choice.call_required:
@@ -299,6 +335,24 @@ class ChatPipeline:
             checked.problem or checked.schema_problem,
         )
 
+    def _observe_parse(
+        self,
+        prepared: Prepared,
+        checked: CheckedOutput,
+        repaired: bool,
+        retry: bool,
+        seconds: float,
+    ) -> None:
+        if self.observer is None or not prepared.normalized.functions:
+            return
+        if retry:
+            outcome = "retried"
+        elif checked.problem is not None:
+            outcome = "failed" if prepared.normalized.choice.call_required else "no_call"
+        else:
+            outcome = "repaired" if repaired else "ok"
+        self.observer.parsed(prepared.route.wrapper_name, outcome, seconds)
+
     def _log_answer(
         self,
         prepared: Prepared,
@@ -307,6 +361,10 @@ class ChatPipeline:
         usage: Usage,
         started: float,
     ) -> None:
+        if self.observer is not None:
+            self.observer.answered(
+                prepared.request.model, attempt, usage.prompt_tokens, usage.completion_tokens
+            )
         logger.info(
             "model=%s wrapper=%s backend=%s calls=%s attempts=%d tokens=%d+%d(%s) %.0f ms",
             prepared.request.model,

@@ -104,6 +104,14 @@ class Router:
     def backends(self) -> list[Backend]:
         return list(self._backends.values())
 
+    def gated_backends(self) -> list[GatedBackend]:
+        """Every upstream's backend behind its gate (all of them, as built here)."""
+        return [b for b in self._backends.values() if isinstance(b, GatedBackend)]
+
+    def is_up(self, backend: Backend) -> bool:
+        """Is ``backend`` in rotation (not marked down by failures)?"""
+        return True
+
     async def upstream_models(self) -> list[tuple[Backend, list[str]]]:
         """Each upstream's own models (none for one that is down), learnt for routing."""
         backends = self.backends()

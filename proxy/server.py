@@ -35,6 +35,9 @@ def uvicorn_config(app: Any, settings: Settings, *, open_files: int | None) -> u
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # fcproxy configured logging (proxy/logs.py): uvicorn's records go
+        # through the same format, with the request id, text or JSON.
+        log_config=None,
         access_log=settings.log_level == "debug",
         http=guarded_protocol(guard),
         # asyncio accepts up to `backlog` connections per turn of the loop;

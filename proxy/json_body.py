@@ -41,8 +41,8 @@ _SAME_BRACKETS = str.maketrans("{}", "[]")
 # An escape that decodes to a surrogate: lone ones survive json.loads as such.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# 19 digits in a row: maybe an integer past 64 bits, which orjson would read as a float.
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# Floats this large may be integers that orjson widened (see _plain_value).
+_BIG_FLOAT = float(2**63)
 
 
 @dataclass(frozen=True)
@@ -104,20 +104,42 @@ def _fast_decode(raw: bytes) -> tuple[Any] | None:
 
     None for anything else, which then takes the careful path below with its
     precise messages: other encodings, lone surrogates, NaN, numbers orjson
-    reads differently (it makes a float of an integer past 64 bits, so any run
-    of 19 digits goes the careful way), and any error at all. The nesting
+    reads differently (it makes a float of an integer past 64 bits), and any
+    error at all. The nesting
     limit holds on this path too: checked on the decoded value (orjson itself
     stops at 1024 levels, without recursing in Python).
     """
-    if _LONG_DIGITS.search(raw):
-        return None
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if value_nesting_exceeds(value, MAX_JSON_DEPTH):
-        return None  # the careful path words the error
+    if not _plain_value(value, MAX_JSON_DEPTH):
+        return None  # the careful path decides, and words any error
     return (value,)
+
+
+def _plain_value(value: Any, limit: int) -> bool:
+    """Within ``limit`` levels, and no float past 2**63 (maybe an integer orjson widened)?
+
+    One iterative walk. ``1e19`` is a float either way; ``10000000000000000000``
+    is an int to the standard library and a float to orjson (3.8), so such a
+    body is read again by the careful path.
+    """
+    if isinstance(value, float):
+        return abs(value) < _BIG_FLOAT
+    if not isinstance(value, dict | list):
+        return True
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return False
+                stack.append((child, depth + 1))
+            elif isinstance(child, float) and not abs(child) < _BIG_FLOAT:
+                return False
+    return True
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:

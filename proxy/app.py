@@ -153,7 +153,10 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     async def list_models(request: Request) -> dict[str, Any]:
         check_auth(request)
         created = int(time.time())
-        ids: dict[str, str] = {name: "fcproxy" for name in router.configured_models()}
+        # A model whose upstreams are all out of rotation is not offered.
+        ids: dict[str, str] = {
+            name: "fcproxy" for name in router.configured_models() if router.model_is_up(name)
+        }
         # Every upstream's own models too, each name once; a down upstream lists none.
         for backend, names in await router.upstream_models():
             for name in names:
@@ -170,8 +173,9 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         }
 
     async def health(request: Request) -> JSONResponse:
-        checks = await asyncio.gather(*(b.health() for b in router.backends()))
-        ok = all(c.ok for c in checks)
+        backends = router.backends()
+        checks = await asyncio.gather(*(b.health() for b in backends))
+        ok = _serving(router, dict(zip(backends, (c.ok for c in checks), strict=True)))
         status = {"status": "ok" if ok else "unavailable"}
         status_code = 200 if ok else 503
         if not keys.allows(request):
@@ -184,6 +188,8 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
                 "backend": b.name,
                 "ok": c.ok,
                 "detail": redactor.redact(c.detail),
+                # In rotation for its models (several upstreams per model).
+                "up": router.is_up(b),
                 **_capacity(b),
             }
             for b, c in zip(router.backends(), checks, strict=True)
@@ -223,6 +229,13 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         app.add_api_route(f"{prefix}/health", health, methods=["GET"], include_in_schema=listed)
     install_openapi(app, [ChatCompletionRequest, EmbeddingRequest])
     return app
+
+
+def _serving(router: Router, answering: dict[Backend, bool]) -> bool:
+    """Every model can be served: each lone upstream answers, each pool has one that does."""
+    pooled = {m for pool in router.pools() for m in pool.members}
+    lone = all(ok for b, ok in answering.items() if b not in pooled)
+    return lone and all(any(answering.get(m, False) for m in p.members) for p in router.pools())
 
 
 def _upstream_states(router: Router) -> list[tuple[str, dict[str, Any]]]:

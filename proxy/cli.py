@@ -169,6 +169,15 @@ def serve(
         Optional[str],  # noqa: UP045
         typer.Option(help="debug, info, warning or error [default info]", show_default=False),
     ] = None,
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            help="Processes serving the one port, one per core at most; each has its own "
+            "connection cap, upstream slots (max_concurrency) and /metrics counts "
+            "[env FCPROXY_WORKERS; default 1]",
+            show_default=False,
+        ),
+    ] = None,
     log_format: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(
@@ -275,6 +284,7 @@ def serve(
         "max_retries": max_retries,
         "log_level": log_level,
         "log_format": log_format,
+        "workers": workers,
         # An unused repeatable flag may arrive as []: that is "not given".
         "allowed_hosts": allowed_host or None,
         "cors_origins": cors_origin or None,

@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=60.0, gt=0)
     keep_alive_timeout: float = Field(default=15.0, gt=0)
     max_client_connections: int = Field(default=1024, ge=1)
+    # Processes accepting on the one socket (proxy/server.py); each has its own
+    # connection cap, upstream slots and metrics.
+    workers: int = Field(default=1, ge=1, le=64)
     # Upstream capacity (proxy/capacity.py); None: sized to the backend.
     max_concurrency: int | None = Field(default=None, ge=1)
     max_queue: int = Field(default=16, ge=0)

@@ -33,6 +33,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from tests.fakes.net import free_port, wait_until_answering  # noqa: E402
 
 DEFAULT_LITELLM_VENV = Path.home() / ".cache/fcproxy-bench/litellm-venv"
 MODEL = "fcproxy-test-model"
+MASTER_KEY = "sk-bench-only-0123456789abcdef"
 #: What the upstream "generates" for fcproxy: a MemGPT call to send_message,
 #: which both request bodies offer.
 CALL_TEXT = json.dumps(
@@ -214,6 +216,8 @@ def run_wrk(url: str, body_file: Path, seconds: int, connections: int, pid: int)
     script.write_text(
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
+        # LiteLLM's proxy refuses to start without a master key; the others ignore it.
+        f'wrk.headers["Authorization"] = "Bearer {MASTER_KEY}"\n'
         f'local f = io.open("{body_file}", "r")\n'
         "wrk.body = f:read('*a')\nf:close()\n"
     )
@@ -299,6 +303,8 @@ def main() -> None:
         "slots for the load; the default 4 would answer the rest with 429 by design)",
     )
     args = parser.parse_args()
+    # Killed: still stop what was started (the finally blocks below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not Path("/usr/sbin/nginx").exists():
             sys.exit(f"{tool} is not installed: apt-get install -y nginx-light wrk")
@@ -399,6 +405,7 @@ def main() -> None:
                         "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                         "LITELLM_TELEMETRY": "False",
                         "LITELLM_LOG": "ERROR",
+                        "LITELLM_MASTER_KEY": MASTER_KEY,
                     },
                     tmp / "litellm.log",
                 ).pid

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import anyio
 import httpx
+import orjson
 
 from proxy import json_codec
 from proxy.backends.aiohttp_transport import AiohttpTransport
@@ -430,11 +431,17 @@ class HTTPBackend:
         """The JSON of a response; an error status or non-JSON raises as ``request_json`` does."""
         url = f"{self.base_url}{path}"
         self.raise_for_status(method, path, response)
-        # Redacted before it is cut: a cut could leave half a key behind.
-        text = self.redactor.redact(response.text)
         try:
+            # orjson: a tenth of json.loads' time on the answers that matter most.
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            # What orjson refuses and the standard library reads (lone surrogates, NaN).
             return response.json()
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # Redacted before it is cut: a cut could leave half a key behind.
+            text = self.redactor.redact(response.text)
             raise UpstreamError(
                 f"The upstream {self.name} server answered {method} {url} with non-JSON: "
                 f"{text[:300]!r}"

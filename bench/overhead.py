@@ -297,6 +297,12 @@ def main() -> None:
     parser.add_argument("--litellm-venv", type=Path, default=DEFAULT_LITELLM_VENV)
     parser.add_argument("--targets", default="direct,fcproxy,bare,litellm")
     parser.add_argument(
+        "--fcproxy-source",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose fcproxy to run (e.g. an older commit, for a before/after)",
+    )
+    parser.add_argument(
         "--fcproxy-args",
         default="--max-concurrency 64",
         help="`fcproxy serve` arguments besides upstream and port (default: enough upstream "
@@ -353,7 +359,7 @@ def main() -> None:
                         *args.fcproxy_args.split(),
                     ],
                     ports["fcproxy"],
-                    env,
+                    {**env, "PYTHONPATH": str(args.fcproxy_source.resolve())},
                     tmp / "fcproxy.log",
                 ).pid
             if "bare" in targets:

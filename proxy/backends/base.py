@@ -33,7 +33,6 @@ import httpx
 import orjson
 
 from proxy import json_codec
-from proxy.backends.aiohttp_transport import AiohttpTransport
 from proxy.backends.exchange import (
     DEFAULT_MAX_UPSTREAM_BYTES,
     Exchange,
@@ -310,10 +309,9 @@ class HTTPBackend:
             base_url=config.url.rstrip("/"),
             headers=headers,
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            # aiohttp's pool under httpx's API: a tenth of the CPU per request
-            # of httpx's own pool at 32 requests at once (aiohttp_transport.py).
-            transport=AiohttpTransport(
-                max_connections=config.max_connections, connect_timeout=config.connect_timeout
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_connections,
             ),
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -40,6 +41,8 @@ from proxy.errors import (
     ProxyError,
 )
 from proxy.json_body import replace_lone_surrogates
+from proxy.json_codec import FastJSONResponse
+from proxy.metrics import Metrics, RequestContext
 from proxy.openapi import install_openapi, request_body
 from proxy.pipeline import ChatPipeline
 from proxy.redaction import Redactor, install_log_redaction
@@ -59,7 +62,11 @@ logger = logging.getLogger("fcproxy.app")
 
 def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     router = router or Router(settings)
-    pipeline = ChatPipeline(router, settings)
+    metrics = Metrics()
+    pipeline = ChatPipeline(router, settings, observer=metrics)
+    for backend in router.gated_backends():
+        backend.observer = metrics
+    metrics.watch_upstreams(lambda: _upstream_states(router))
     responses_store = open_store(settings.responses_store_path, settings.responses_store_size)
 
     @asynccontextmanager
@@ -79,6 +86,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.router = router
+    app.state.metrics = metrics
     # Upstream keys and URL passwords never leave in an answer or a log line.
     redactor = Redactor.from_settings(settings)
     install_log_redaction(redactor)
@@ -87,6 +95,8 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestBodyDeadline, timeout=settings.body_timeout)
     install_access_guards(app, settings)
+    # Outermost: every answer, refusals by the guards too, gets its request id and is counted.
+    app.add_middleware(RequestContext, metrics=metrics)
     _install_error_handlers(app, redactor)
 
     def check_auth(request: Request) -> None:
@@ -105,6 +115,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         except ValidationError as exc:
             message, param = describe_validation_error(exc)
             raise InvalidRequestError(message, param=param) from None
+        request.state.fcproxy_model = chat_request.model
         if chat_request.stream:
             return await stream_chat(request, chat_request, read.warning)
         result = await _cancel_on_disconnect(request, pipeline.run(chat_request))
@@ -112,7 +123,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         warnings = [w for w in (read.warning, *result.warnings) if w]
         if warnings:
             headers["x-fcproxy-warning"] = _header_text(redactor.redact("; ".join(warnings)))
-        return JSONResponse(chat_completion(result), headers=headers)
+        return FastJSONResponse(chat_completion(result), headers=headers)
 
     async def stream_chat(
         request: Request, chat_request: ChatCompletionRequest, warning: str | None
@@ -141,7 +152,10 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     async def list_models(request: Request) -> dict[str, Any]:
         check_auth(request)
         created = int(time.time())
-        ids: dict[str, str] = {name: "fcproxy" for name in router.configured_models()}
+        # A model whose upstreams are all out of rotation is not offered.
+        ids: dict[str, str] = {
+            name: "fcproxy" for name in router.configured_models() if router.model_is_up(name)
+        }
         # Every upstream's own models too, each name once; a down upstream lists none.
         for backend, names in await router.upstream_models():
             for name in names:
@@ -158,8 +172,9 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         }
 
     async def health(request: Request) -> JSONResponse:
-        checks = await asyncio.gather(*(b.health() for b in router.backends()))
-        ok = all(c.ok for c in checks)
+        backends = router.backends()
+        checks = await asyncio.gather(*(b.health() for b in backends))
+        ok = _serving(router, dict(zip(backends, (c.ok for c in checks), strict=True)))
         status = {"status": "ok" if ok else "unavailable"}
         status_code = 200 if ok else 503
         if not keys.allows(request):
@@ -172,6 +187,8 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
                 "backend": b.name,
                 "ok": c.ok,
                 "detail": redactor.redact(c.detail),
+                # In rotation for its models (several upstreams per model).
+                "up": router.is_up(b),
                 **_capacity(b),
             }
             for b, c in zip(router.backends(), checks, strict=True)
@@ -179,6 +196,14 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         return JSONResponse(
             {**status, "version": __version__, "upstreams": upstreams}, status_code=status_code
         )
+
+    async def metrics_page(request: Request) -> Response:
+        # With keys set, the numbers (models, upstreams, traffic) are for key holders.
+        check_auth(request)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.metrics:
+        app.add_api_route("/metrics", metrics_page, methods=["GET"], include_in_schema=False)
 
     for prefix in ("/v1", ""):
         # The routes without /v1 are aliases: /openapi.json lists each route once.
@@ -210,6 +235,20 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     return app
 
 
+def _serving(router: Router, answering: dict[Backend, bool]) -> bool:
+    """Every model can be served: each lone upstream answers, each pool has one that does."""
+    pooled = {m for pool in router.pools() for m in pool.members}
+    lone = all(ok for b, ok in answering.items() if b not in pooled)
+    return lone and all(any(answering.get(m, False) for m in p.members) for p in router.pools())
+
+
+def _upstream_states(router: Router) -> list[tuple[str, dict[str, Any]]]:
+    """Each upstream's gate counts and whether it is in rotation, for the gauges."""
+    return [
+        (b.base_url, {**b.gate.snapshot(), "up": router.is_up(b)}) for b in router.gated_backends()
+    ]
+
+
 def _capacity(backend: Backend) -> dict[str, Any]:
     """In-flight and queued requests of the backend's upstream, and its limits."""
     return backend.gate.snapshot() if isinstance(backend, GatedBackend) else {}
@@ -227,7 +266,7 @@ def _error_response(error: ProxyError, redactor: Redactor | None = None) -> JSON
     if redactor is not None:
         # An upstream's error text is quoted in messages; it may echo a secret.
         body = redactor.redact_json(body)
-    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+    return FastJSONResponse(body, status_code=error.status_code, headers=error.headers)
 
 
 def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:

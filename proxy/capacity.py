@@ -34,9 +34,9 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from typing import Any, Protocol
 
 from proxy.backends.base import (
     Backend,
@@ -75,6 +75,14 @@ DEFAULT_MAX_CONCURRENCY: dict[str, int] = {
 }
 #: Any other backend (a plug-in), and ``auto`` until it has found its upstream.
 FALLBACK_MAX_CONCURRENCY = 4
+
+
+class GateObserver(Protocol):
+    """Who hears of slot waits and generations (proxy/metrics.py's Metrics)."""
+
+    def queued(self, upstream: str, seconds: float) -> None: ...
+
+    def generated(self, upstream: str, seconds: float, ok: bool) -> None: ...
 
 
 def default_max_concurrency(backend_name: str) -> int:
@@ -227,6 +235,9 @@ class GatedBackend:
         self.inner = inner
         self.gate = gate
         self.base_url = inner.base_url
+        #: Told each slot's wait and each generation's time and success
+        #: (proxy/metrics.py); None: nobody listens.
+        self.observer: GateObserver | None = None
         # No max_concurrency configured: size the gate to what auto finds.
         self._resize_when_known = sized_by_default and inner.name == "auto"
 
@@ -253,23 +264,47 @@ class GatedBackend:
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         self._size_to_upstream()
-        async with self.gate.slot():
-            return await self.inner.complete(prompt, params)
+        async with self._slot():
+            with self._generation():
+                return await self.inner.complete(prompt, params)
 
     async def stream(
         self, prompt: str, params: GenerationParams
     ) -> AsyncGenerator[TextDelta, None]:
         self._size_to_upstream()
+        async with self._slot():
+            with self._generation():
+                deltas = self.inner.stream(prompt, params)
+                try:
+                    async for delta in deltas:
+                        yield delta
+                finally:
+                    # Close the upstream request before the slot passes on.
+                    close = getattr(deltas, "aclose", None)
+                    if close is not None:
+                        await close()
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        started = time.monotonic()
         async with self.gate.slot():
-            deltas = self.inner.stream(prompt, params)
-            try:
-                async for delta in deltas:
-                    yield delta
-            finally:
-                # Close the upstream request before the slot passes on.
-                close = getattr(deltas, "aclose", None)
-                if close is not None:
-                    await close()
+            if self.observer is not None:
+                self.observer.queued(self.base_url, time.monotonic() - started)
+            yield
+
+    @contextmanager
+    def _generation(self) -> Iterator[None]:
+        started = time.monotonic()
+        ok = False
+        try:
+            yield
+            ok = True
+        except (GeneratorExit, asyncio.CancelledError):
+            ok = True  # the client left: no fault of the upstream's
+            raise
+        finally:
+            if self.observer is not None:
+                self.observer.generated(self.base_url, time.monotonic() - started, ok)
 
     async def embed(self, inputs: list[str], model: str | None) -> Embeddings:
         self._size_to_upstream()

@@ -169,6 +169,23 @@ def serve(
         Optional[str],  # noqa: UP045
         typer.Option(help="debug, info, warning or error [default info]", show_default=False),
     ] = None,
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            help="Processes serving the one port, one per core at most; each has its own "
+            "connection cap, upstream slots (max_concurrency) and /metrics counts "
+            "[env FCPROXY_WORKERS; default 1]",
+            show_default=False,
+        ),
+    ] = None,
+    log_format: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="text, or json: one JSON object a line with time, level, logger, "
+            "request_id and message [env FCPROXY_LOG_FORMAT; default text]",
+            show_default=False,
+        ),
+    ] = None,
     allowed_host: Annotated[
         Optional[list[str]],  # noqa: UP045
         typer.Option(
@@ -266,6 +283,8 @@ def serve(
         "max_upstream_bytes": max_upstream_bytes,
         "max_retries": max_retries,
         "log_level": log_level,
+        "log_format": log_format,
+        "workers": workers,
         # An unused repeatable flag may arrive as []: that is "not given".
         "allowed_hosts": allowed_host or None,
         "cors_origins": cors_origin or None,
@@ -278,7 +297,7 @@ def serve(
         "keep_alive_timeout": keep_alive_timeout,
     }
     settings = _load_or_exit(config, cli_values)
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
 
     from proxy.app import create_app
     from proxy.server import serve as serve_http
@@ -430,12 +449,10 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+def _configure_logging(level: str, log_format: str = "text") -> None:
+    from proxy.logs import configure_logging
+
+    configure_logging(level, log_format)
 
 
 def main() -> None:

@@ -67,6 +67,9 @@ class ModelEntry(BaseModel):
     template_parser: str | None = None
     #: Upstream URL; default: the global ``upstream``.
     upstream: str | None = None
+    #: Several upstreams serving this model, instead of ``upstream``: least busy
+    #: first, failover and health checks (proxy/upstream_pool.py).
+    upstreams: list[str] = Field(default_factory=list)
     #: Backend dialect; default: the global ``backend`` (``auto`` finds out).
     backend: str | None = None
     #: API key for this entry's upstream; default: the global ``upstream_api_key``.
@@ -90,6 +93,26 @@ class ModelEntry(BaseModel):
     @classmethod
     def _lower_backend(cls, value: Any) -> Any:
         return value.strip().lower() or None if isinstance(value, str) else value
+
+    @field_validator("upstreams")
+    @classmethod
+    def _upstream_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                shown = "[redacted]@" + url.rpartition("@")[2] if "@" in url else url
+                raise ValueError(f"upstreams must be http:// or https:// URLs, got {shown!r}")
+        return [url.rstrip("/") for url in value]
+
+    @model_validator(mode="after")
+    def _one_kind_of_upstream(self) -> ModelEntry:
+        if self.upstream and self.upstreams:
+            raise ValueError("give either upstream or upstreams, not both")
+        return self
+
+    @property
+    def upstream_urls(self) -> list[str | None]:
+        """The entry's own upstream URLs (``[None]``: the global upstream)."""
+        return list(self.upstreams) or [self.upstream]
 
     @property
     def is_glob(self) -> bool:
@@ -148,10 +171,17 @@ class Settings(BaseSettings):
     body_timeout: float = Field(default=60.0, gt=0)
     keep_alive_timeout: float = Field(default=15.0, gt=0)
     max_client_connections: int = Field(default=1024, ge=1)
+    # Processes accepting on the one socket (proxy/server.py); each has its own
+    # connection cap, upstream slots and metrics.
+    workers: int = Field(default=1, ge=1, le=64)
     # Upstream capacity (proxy/capacity.py); None: sized to the backend.
     max_concurrency: int | None = Field(default=None, ge=1)
     max_queue: int = Field(default=16, ge=0)
     queue_timeout_s: float = Field(default=120.0, gt=0)
+    # Models with several upstreams (proxy/upstream_pool.py): how long a failed
+    # upstream stays out of rotation at first, and how often those are probed.
+    down_backoff_s: float = Field(default=5.0, gt=0)
+    health_check_interval_s: float = Field(default=5.0, gt=0)
     # NoDecode: these three come from the environment as one key, a
     # comma-separated list or a JSON list (see _string_list), not JSON only.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
@@ -163,6 +193,10 @@ class Settings(BaseSettings):
     # keep them in across restarts (default: in memory).
     responses_store_size: int = Field(default=1000, ge=0)
     responses_store_path: str | None = None
+    # text: one readable line per record; json: one JSON object per line (proxy/logs.py).
+    log_format: Literal["text", "json"] = "text"
+    # GET /metrics in Prometheus' text format (proxy/metrics.py).
+    metrics: bool = True
     models: list[ModelEntry] = Field(default_factory=list)
 
     @field_validator("upstream")
@@ -229,7 +263,7 @@ class Settings(BaseSettings):
             )
         for index, entry in enumerate(self.models):
             backend = entry.backend or self.backend_name
-            if backend != EMBEDDED and not (entry.upstream or self.upstream):
+            if backend != EMBEDDED and not (entry.upstream or entry.upstreams or self.upstream):
                 raise ValueError(f"models[{index}] ({entry.name}) needs an upstream URL")
         return self
 

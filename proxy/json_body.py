@@ -23,6 +23,8 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from proxy.errors import InvalidRequestError
 
 #: Most arrays and objects a request body may nest. A chat request needs about
@@ -39,6 +41,8 @@ _SAME_BRACKETS = str.maketrans("{}", "[]")
 # An escape that decodes to a surrogate: lone ones survive json.loads as such.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# Floats this large may be integers that orjson widened (see _plain_value).
+_BIG_FLOAT = float(2**63)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ def read_json_body(raw: bytes) -> JsonBody:
     """Decode ``raw`` as one JSON value; :class:`InvalidRequestError` if it is not usable."""
     if not raw:
         raise InvalidRequestError("The request body is empty; send a JSON object.")
+    fast = _fast_decode(raw)
+    if fast is not None:
+        return JsonBody(fast[0])
     try:
         text = raw.decode(json.detect_encoding(raw))
     except UnicodeDecodeError as exc:
@@ -90,6 +97,49 @@ def read_json_body(raw: bytes) -> JsonBody:
         return JsonBody(value)
     value, replaced = replace_lone_surrogates(value)
     return JsonBody(value, replaced)
+
+
+def _fast_decode(raw: bytes) -> tuple[Any] | None:
+    """The common case in a tenth of the time: UTF-8 JSON that orjson takes as it is.
+
+    None for anything else, which then takes the careful path below with its
+    precise messages: other encodings, lone surrogates, NaN, numbers orjson
+    reads differently (it makes a float of an integer past 64 bits), and any
+    error at all. The nesting
+    limit holds on this path too: checked on the decoded value (orjson itself
+    stops at 1024 levels, without recursing in Python).
+    """
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not _plain_value(value, MAX_JSON_DEPTH):
+        return None  # the careful path decides, and words any error
+    return (value,)
+
+
+def _plain_value(value: Any, limit: int) -> bool:
+    """Within ``limit`` levels, and no float past 2**63 (maybe an integer orjson widened)?
+
+    One iterative walk. ``1e19`` is a float either way; ``10000000000000000000``
+    is an int to the standard library and a float to orjson (3.8), so such a
+    body is read again by the careful path.
+    """
+    if isinstance(value, float):
+        return abs(value) < _BIG_FLOAT
+    if not isinstance(value, dict | list):
+        return True
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, dict | list):
+                if depth + 1 > limit:
+                    return False
+                stack.append((child, depth + 1))
+            elif isinstance(child, float) and not abs(child) < _BIG_FLOAT:
+                return False
+    return True
 
 
 def nesting_exceeds(text: str, limit: int) -> bool:

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from proxy.backends.base import Completion, GenerationParams, TextDelta
 from proxy.call_gate import CallGate
@@ -46,6 +46,7 @@ from wrappers.base import (
     WrapperParseError,
 )
 from wrappers.jinja_template import ChatTemplateError
+from wrappers.json_extract import repaired_json
 from wrappers.json_schema_grammar import SchemaGrammarError, schema_grammar
 from wrappers.streaming import OutputDelta, OutputReader, PlainText, StreamParser
 
@@ -125,10 +126,23 @@ class StreamEnd:
 StreamEvent = StreamStart | OutputDelta | StreamEnd
 
 
+class PipelineObserver(Protocol):
+    """Who hears of parse outcomes and answers (proxy/metrics.py's Metrics)."""
+
+    def parsed(self, wrapper: str, outcome: str, seconds: float) -> None: ...
+
+    def answered(
+        self, model: str, attempts: int, prompt_tokens: int, completion_tokens: int
+    ) -> None: ...
+
+
 class ChatPipeline:
-    def __init__(self, router: Router, settings: Settings) -> None:
+    def __init__(
+        self, router: Router, settings: Settings, observer: PipelineObserver | None = None
+    ) -> None:
         self.router = router
         self.settings = settings
+        self.observer = observer
 
     async def prepare(self, request: ChatCompletionRequest) -> Prepared:
         """Steps 1-3, and the generation parameters (after the context-window check)."""
@@ -204,10 +218,24 @@ class ChatPipeline:
                 await route.backend.complete(attempt_prompt.text, params)
             )
             usages.append(await self._usage(prepared, completion, attempt_prompt, prompt_count))
+            parse_started = time.perf_counter()
+            repaired = repaired_json.set(False)
             checked = check_output(  # 5 + 6
                 route.wrapper, completion.text, normalized, prepared.options
             )
-            if checked.usable or not _worth_retrying(checked, completion.text, normalized):
+            was_repaired = repaired_json.get()
+            repaired_json.reset(repaired)
+            worth_retrying = not checked.usable and _worth_retrying(
+                checked, completion.text, normalized
+            )
+            self._observe_parse(
+                prepared,
+                checked,
+                was_repaired,
+                worth_retrying and attempt < max_attempts,
+                time.perf_counter() - parse_started,
+            )
+            if not worth_retrying:
                 break
             self._log_unusable(prepared, attempt, max_attempts, checked)
             if attempt == max_attempts:
@@ -312,15 +340,23 @@ class ChatPipeline:
             raw = "".join(completion_parts)
             completion = Completion(raw, counts[0], counts[1], finish)
             usages.append(await self._usage(prepared, completion, attempt_prompt, prompt_count))
+            parse_started = time.perf_counter()
+            repaired = repaired_json.set(False)
             tail, parsed = parser.finish()
             checked = check_parsed(parsed, raw, normalized)  # 6
-            if (
+            was_repaired = repaired_json.get()
+            repaired_json.reset(repaired)
+            retry = (
                 not gate.sent_anything
                 and not checked.usable
                 and attempt < max_attempts
                 and _worth_retrying(checked, raw, normalized)
                 and time.perf_counter() < deadline
-            ):
+            )
+            self._observe_parse(
+                prepared, checked, was_repaired, retry, time.perf_counter() - parse_started
+            )
+            if retry:
                 self._log_unusable(prepared, attempt, max_attempts, checked)
                 reask = await self._reask(prepared, raw, checked)
                 if reask is not None:
@@ -422,6 +458,24 @@ class ChatPipeline:
             checked.problem or checked.schema_problem,
         )
 
+    def _observe_parse(
+        self,
+        prepared: Prepared,
+        checked: CheckedOutput,
+        repaired: bool,
+        retry: bool,
+        seconds: float,
+    ) -> None:
+        if self.observer is None or not prepared.normalized.functions:
+            return
+        if retry:
+            outcome = "retried"
+        elif checked.problem is not None:
+            outcome = "failed" if prepared.normalized.choice.call_required else "no_call"
+        else:
+            outcome = "repaired" if repaired else "ok"
+        self.observer.parsed(prepared.route.wrapper_name, outcome, seconds)
+
     def _log_answer(
         self,
         prepared: Prepared,
@@ -430,6 +484,10 @@ class ChatPipeline:
         usage: Usage,
         started: float,
     ) -> None:
+        if self.observer is not None:
+            self.observer.answered(
+                prepared.request.model, attempt, usage.prompt_tokens, usage.completion_tokens
+            )
         logger.info(
             "model=%s wrapper=%s backend=%s calls=%s attempts=%d tokens=%d+%d(%s) %.0f ms",
             prepared.request.model,

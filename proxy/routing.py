@@ -34,6 +34,7 @@ from proxy.backends.base import Backend, UpstreamConfig
 from proxy.capacity import GatedBackend, UpstreamGate, default_max_concurrency, unwrap
 from proxy.config import EMBEDDED, Constrain, ModelEntry, SamplingDefaults, Settings
 from proxy.errors import ConfigError, ModelNotFound, UpstreamUnavailable
+from proxy.upstream_pool import HealthBook, UpstreamPool
 from wrappers.base import LLMChatCompletionWrapper, Message
 from wrappers.jinja_template import (
     JINJA_WRAPPER_NAME,
@@ -80,6 +81,11 @@ class Router:
         self._gates: dict[str, UpstreamGate] = {}
         self._upstream_capacity = _capacity_per_upstream(settings)
         self._wrappers: dict[str, LLMChatCompletionWrapper] = {}
+        # Models served by several upstreams: their pools, and who is in rotation.
+        self.healthbook = HealthBook(
+            backoff=settings.down_backoff_s, probe_interval=settings.health_check_interval_s
+        )
+        self._pools: dict[tuple[str, ...], UpstreamPool] = {}
         # An upstream's own model name (lower case) -> (its spelling, its backend).
         self._upstream_models: dict[str, tuple[str, Backend]] = {}
         self.default_backend = self._backend(
@@ -105,6 +111,25 @@ class Router:
 
     def backends(self) -> list[Backend]:
         return list(self._backends.values())
+
+    def gated_backends(self) -> list[GatedBackend]:
+        """Every upstream's backend behind its gate (all of them, as built here)."""
+        return [b for b in self._backends.values() if isinstance(b, GatedBackend)]
+
+    def is_up(self, backend: Backend) -> bool:
+        """Is ``backend`` in rotation (not marked down by failures)?"""
+        return self.healthbook.is_up(backend)
+
+    def pools(self) -> list[UpstreamPool]:
+        return list(self._pools.values())
+
+    def model_is_up(self, name: str) -> bool:
+        """False for a table model whose upstreams are all out of rotation."""
+        for entry in self._table:
+            if entry.matches(name):
+                backend = self._entry_backend(entry)
+                return not isinstance(backend, UpstreamPool) or backend.any_up()
+        return True
 
     async def upstream_models(self) -> list[tuple[Backend, list[str]]]:
         """Each upstream's own models (none for one that is down), learnt for routing."""
@@ -274,14 +299,20 @@ class Router:
         self._pending_templates.clear()
         self._routes.clear()  # routes built before start() hold placeholders
         await self.upstream_models()
+        if self._pools:
+            self.healthbook.start()
 
     def _entry_backend(self, entry: ModelEntry) -> Backend:
         s = self._settings
-        return self._backend(
-            entry.backend or s.backend_name,
-            entry.upstream or s.upstream,
-            entry.upstream_api_key or s.upstream_api_key,
-        )
+        name = entry.backend or s.backend_name
+        key = entry.upstream_api_key or s.upstream_api_key
+        if len(entry.upstreams) < 2:
+            return self._backend(name, entry.upstream_urls[0] or s.upstream, key)
+        pool_key = (name, key or "", *entry.upstreams)
+        if pool_key not in self._pools:
+            members = [self._backend(name, url, key) for url in entry.upstreams]
+            self._pools[pool_key] = UpstreamPool(members, self.healthbook)
+        return self._pools[pool_key]
 
     def _backend(self, name: str, url: str | None, api_key: str | None) -> Backend:
         # Keyed by the key too: the same server behind two keys is two clients.
@@ -354,6 +385,7 @@ class Router:
         return configured
 
     async def aclose(self) -> None:
+        await self.healthbook.aclose()
         for backend in self._backends.values():
             await backend.aclose()
 
@@ -371,21 +403,23 @@ def _capacity_per_upstream(settings: Settings) -> dict[str, dict[str, float]]:
     """
     found: dict[str, dict[str, tuple[float, str]]] = {}
     for index, entry in enumerate(settings.models):
-        upstream = _upstream_key(
-            entry.backend or settings.backend_name, entry.upstream or settings.upstream
-        )
         where = f"models[{index}] ({entry.name})"
-        for field_name in CAPACITY_FIELDS:
-            value = getattr(entry, field_name)
-            if value is None:
-                continue
-            seen = found.setdefault(upstream, {}).get(field_name)
-            if seen is not None and seen[0] != value:
-                raise ConfigError(
-                    f"{where}: {field_name} {value:g} conflicts with {field_name} {seen[0]:g} "
-                    f"of {seen[1]}: both use the same upstream, which has one capacity"
-                )
-            found[upstream][field_name] = (value, where)
+        for url in entry.upstream_urls:
+            upstream = _upstream_key(
+                entry.backend or settings.backend_name, url or settings.upstream
+            )
+            for field_name in CAPACITY_FIELDS:
+                value = getattr(entry, field_name)
+                if value is None:
+                    continue
+                seen = found.setdefault(upstream, {}).get(field_name)
+                if seen is not None and seen[0] != value:
+                    raise ConfigError(
+                        f"{where}: {field_name} {value:g} conflicts with {field_name} "
+                        f"{seen[0]:g} of {seen[1]}: both use the same upstream, which has "
+                        "one capacity"
+                    )
+                found[upstream][field_name] = (value, where)
     return {
         upstream: {name: value for name, (value, _) in fields.items()}
         for upstream, fields in found.items()

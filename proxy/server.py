@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import signal
 import socket
 from typing import Any
 
@@ -17,11 +21,66 @@ from proxy.client_limits import (
 )
 from proxy.config import Settings
 
+logger = logging.getLogger("fcproxy.server")
+
 
 def serve(app: Any, settings: Settings) -> None:
-    """Serve ``app`` until interrupted."""
+    """Serve ``app`` until interrupted; ``settings.workers`` processes on one socket."""
     open_files = raise_open_files_limit()
-    GuardedServer(uvicorn_config(app, settings, open_files=open_files)).run()
+    config = uvicorn_config(app, settings, open_files=open_files)
+    if settings.workers <= 1 or not hasattr(os, "fork"):
+        GuardedServer(config).run()
+    else:
+        serve_forked(config, settings.workers)
+
+
+def serve_forked(config: uvicorn.Config, workers: int) -> None:
+    """``workers`` processes forked after the app was built, accepting on one socket.
+
+    Forked rather than uvicorn's own ``--workers`` (which imports the app
+    anew in each process from an import string): the app here is built from
+    settings, and a bad configuration fails once, before any fork. Each
+    worker starts its own event loop, upstream pools and health checks (the
+    app's lifespan runs in the worker), and has its own connection cap and
+    metrics. A worker that dies is replaced; SIGTERM or SIGINT stops them all.
+    """
+    sock = config.bind_socket()
+    children: set[int] = set()
+    stopping = False
+
+    def start_worker() -> None:
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            try:
+                GuardedServer(config).run(sockets=[sock])
+            finally:
+                os._exit(0)
+        children.add(pid)
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for _ in range(workers):
+        start_worker()
+    logger.info("%d worker processes serving", workers)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if not stopping:
+            logger.warning("worker %d ended (status %d); starting another", pid, status)
+            start_worker()
+    sock.close()
 
 
 def uvicorn_config(app: Any, settings: Settings, *, open_files: int | None) -> uvicorn.Config:
@@ -35,6 +94,9 @@ def uvicorn_config(app: Any, settings: Settings, *, open_files: int | None) -> u
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # fcproxy configured logging (proxy/logs.py): uvicorn's records go
+        # through the same format, with the request id, text or JSON.
+        log_config=None,
         access_log=settings.log_level == "debug",
         http=guarded_protocol(guard),
         # asyncio accepts up to `backlog` connections per turn of the loop;

@@ -24,7 +24,6 @@ which the OpenAI SDK raises as an ``APIError``; warnings are SSE comments
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -35,6 +34,7 @@ from fastapi import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from proxy import json_codec
 from proxy.errors import ProxyError
 from proxy.pipeline import ChatPipeline, Prepared, StreamEnd, StreamEvent, StreamStart
 from proxy.redaction import Redactor
@@ -207,7 +207,7 @@ class EventStreamResponse(StreamingResponse):
 
 
 def sse(data: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(data, ensure_ascii=False).encode() + b"\n\n"
+    return b"data: " + json_codec.dumps(data) + b"\n\n"
 
 
 DONE = b"data: [DONE]\n\n"

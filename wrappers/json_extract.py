@@ -20,6 +20,7 @@ quadratic on deeply nested garbage).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 from dataclasses import dataclass
@@ -165,7 +166,19 @@ def _scan_object(text: str, start: int) -> _Scan:
     return _Scan(pos, False, "".join(stack), in_string, max_depth)
 
 
+#: Set when an object had to be repaired: callers that count repairs (fcproxy's
+#: metrics) reset it before a parse and read it after.
+repaired_json: contextvars.ContextVar[bool] = contextvars.ContextVar("repaired_json", default=False)
+
+
 def _repair(body: str, scan: _Scan) -> dict[str, Any] | None:
+    found = _repair_text(body, scan)
+    if found is not None:
+        repaired_json.set(True)
+    return found
+
+
+def _repair_text(body: str, scan: _Scan) -> dict[str, Any] | None:
     unescaped = _ESCAPED_UNDERSCORE.sub(r"\1_", body)
     attempts = [unescaped] if unescaped != body else []
     if not scan.closed:

@@ -30,7 +30,9 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import anyio
 import httpx
+import orjson
 
+from proxy import json_codec
 from proxy.backends.exchange import (
     DEFAULT_MAX_UPSTREAM_BYTES,
     Exchange,
@@ -284,6 +286,9 @@ def looks_like_context_overflow(text: str) -> bool:
     return bool(_CONTEXT_OVERFLOW.search(text))
 
 
+_JSON_CONTENT = {"content-type": "application/json"}
+
+
 class HTTPBackend:
     """Shared plumbing for HTTP backends: one pooled client and error mapping.
 
@@ -356,7 +361,12 @@ class HTTPBackend:
         """
         upstream = f"upstream {self.name} server at {self.base_url}"
         clock = ExchangeClock(self.limits)
-        request = self._client.build_request(method, path, json=body)
+        request = self._client.build_request(
+            method,
+            path,
+            content=None if body is None else json_codec.dumps(body),
+            headers=None if body is None else _JSON_CONTENT,
+        )
         deadline, limit = clock.next_deadline()
         try:
             async with asyncio.timeout_at(deadline):
@@ -424,11 +434,17 @@ class HTTPBackend:
         """The JSON of a response; an error status or non-JSON raises as ``request_json`` does."""
         url = f"{self.base_url}{path}"
         self.raise_for_status(method, path, response)
-        # Redacted before it is cut: a cut could leave half a key behind.
-        text = self.redactor.redact(response.text)
         try:
+            # orjson: a tenth of json.loads' time on the answers that matter most.
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            # What orjson refuses and the standard library reads (lone surrogates, NaN).
             return response.json()
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # Redacted before it is cut: a cut could leave half a key behind.
+            text = self.redactor.redact(response.text)
             raise UpstreamError(
                 f"The upstream {self.name} server answered {method} {url} with non-JSON: "
                 f"{text[:300]!r}"

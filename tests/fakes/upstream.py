@@ -394,12 +394,13 @@ class FakeUpstream:
         assert len(received) == 1, f"expected 1 generation request, got {len(received)}"
         return received[0]
 
-    def start(self) -> FakeUpstream:
-        """Serve on a free port of 127.0.0.1; return once the port answers (10 s at most)."""
+    def start(self, port: int = 0) -> FakeUpstream:
+        """Serve on a free port of 127.0.0.1 (or ``port``, to come back where it was);
+        return once the port answers (10 s at most)."""
         self._stopping.clear()
         self._server = ServerThread(
             self.asgi_app(), name=f"fake-{self.dialect}", lifespan="off"
-        ).start()
+        ).start(port=port)
         self.url = self._server.url
         return self
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import uvicorn
 
-from tests.fakes.net import listening_socket, wait_until_answering
+from tests.fakes.net import listening_socket, listening_socket_on, wait_until_answering
 
 
 class ServerThread:
@@ -32,10 +32,11 @@ class ServerThread:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    def start(self, timeout: float = 10.0) -> ServerThread:
+    def start(self, timeout: float = 10.0, port: int = 0) -> ServerThread:
+        """Serve on ``port`` (0: a free one; a given one: to restart a server where it was)."""
         # Binding here and handing the socket to uvicorn leaves no gap in which
         # another process could take the port.
-        sock = listening_socket()
+        sock = listening_socket_on(port) if port else listening_socket()
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
             self.app,

@@ -143,5 +143,18 @@ def test_example_model_table_in_comments_is_valid(tmp_path: Path) -> None:
         "airoboros-70b",
         "dolphin-*",
         "qwen",
+        "llama3-8b",
         "llama-server-*",
     ]
+    assert settings.models[3].upstreams == ["http://gpu-1:8080", "http://gpu-2:8080"]
+
+
+def test_a_model_has_one_upstream_or_several_not_both(tmp_path: Path) -> None:
+    both = (
+        "models:\n  - name: m\n    upstream: http://a:1\n    upstreams: [http://b:1, http://c:1]\n"
+    )
+    with pytest.raises(ConfigError, match="either upstream or upstreams"):
+        load_settings(write(tmp_path, both))
+    bad = "models:\n  - name: m\n    upstreams: [http://b:1, ftp://c]\n"
+    with pytest.raises(ConfigError, match="http:// or https://"):
+        load_settings(write(tmp_path, bad))

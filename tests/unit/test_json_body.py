@@ -123,3 +123,18 @@ def test_value_nesting_check_agrees_with_the_real_depth(seed: int) -> None:
     depth = depth_of(value)
     for limit in (max(depth - 1, 0), depth, depth + 1):
         assert value_nesting_exceeds(value, limit) == (depth > limit)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"seed": 123456789012345678901234567890}',
+        b'{"seed": -9223372036854775809, "n": [18446744073709551616]}',
+        b'{"x": 1e19, "y": 9223372036854775807}',
+        b'{"a": "\\ud83d\\ude00", "b": [1.5, true, null]}',
+    ],
+)
+def test_the_fast_decoder_reads_every_value_as_the_standard_library_does(raw: bytes) -> None:
+    value = read_json_body(raw).value
+    assert value == json.loads(raw)
+    assert [type(v) for v in value.values()] == [type(v) for v in json.loads(raw).values()]

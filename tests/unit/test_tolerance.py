@@ -231,3 +231,97 @@ def test_broken_json_after_a_marker_is_mended_when_its_end_marker_came(
     assert [c.name for c in parsed.tool_calls] == ["get_weather"]
     assert json.loads(parsed.tool_calls[0].arguments)["city"] == "Paris"
     _assert_streams_the_same(wrapper, raw)
+
+
+# ---- outputs quoted from public bug reports, read by every format ----
+
+REPORT_FUNCTIONS: list[FunctionSchema] = [
+    {
+        "name": name,
+        "parameters": {"type": "object", "properties": {k: {"type": "string"} for k in keys}},
+    }
+    for name, keys in (
+        ("calculator", ("expr",)),
+        ("write", ("content", "filePath")),
+        ("fetch_file_content", ("filePath",)),
+        ("WebSearch", ("query",)),
+        ("compile_c_source_and_run_program", ("source",)),
+    )
+]
+
+#: (id, source, raw output, calls). Each output is the model's text as the report quotes it.
+PUBLIC_REPORTS: list[tuple[str, str, str, list[tuple[str, dict[str, Any]]]]] = [
+    (
+        "ollama-12174-bare-json",
+        # qwen2.5-coder:14b on Ollama 0.20.7: the call left in content, tool_calls null.
+        "https://github.com/ollama/ollama/issues/12174",
+        '{"name": "calculator", "arguments": {"expr": "17 * 23"}}',
+        [("calculator", {"expr": "17 * 23"})],
+    ),
+    (
+        "opencode-10402-escaped-newline",
+        # qwen2.5-coder via Ollama in OpenCode.
+        "https://github.com/anomalyco/opencode/issues/10402",
+        '{"name": "write", "arguments": {"content": "hello\\n", "filePath": '
+        '"/C:/Code/SimpleTester/todo.md"}}',
+        [("write", {"content": "hello\n", "filePath": "/C:/Code/SimpleTester/todo.md"})],
+    ),
+    (
+        "opilot-149-multiline",
+        # qwen2.5-coder:7b via Ollama 0.32.3 in VS Code (comment of 2026-08-07).
+        "https://github.com/selfagency/opilot/issues/149",
+        '{\n"name": "fetch_file_content",\n"arguments": {\n'
+        '"filePath": "/my/code/test-project/AGENTS.md"\n}\n}',
+        [("fetch_file_content", {"filePath": "/my/code/test-project/AGENTS.md"})],
+    ),
+    (
+        "openclaude-433-pretty-printed",
+        # qwen2.5-coder:14b via Ollama's OpenAI endpoint.
+        "https://github.com/Gitlawb/openclaude/issues/433",
+        '{\n  "name": "WebSearch",\n  "arguments": {\n    "query": "repository structure"\n  }\n}',
+        [("WebSearch", {"query": "repository structure"})],
+    ),
+    (
+        "llama.cpp-13825-tool-calls-envelope",
+        # Qwen3 under llama-server's Hermes 2 Pro parser; the source argument shortened.
+        "https://github.com/ggml-org/llama.cpp/issues/13825",
+        '<think>\n\n</think>\n\n{\n  "tool_calls": [\n    {\n      "name": '
+        '"compile_c_source_and_run_program",\n      "arguments": {\n        "source": '
+        '"#include <stdio.h>"\n      }\n    }\n  ]\n}',
+        [("compile_c_source_and_run_program", {"source": "#include <stdio.h>"})],
+    ),
+]
+
+#: Answers that show JSON and are no call (llama.cpp's Hermes parser took them for one).
+PUBLIC_NOT_CALLS: list[tuple[str, str, str]] = [
+    (
+        "llama.cpp-16710-json-in-code",
+        "https://github.com/ggml-org/llama.cpp/issues/16710",
+        'const jsonStr = \'{"name": "Bingo", "age": 30}\';',
+    ),
+]
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+@pytest.mark.parametrize(
+    ("raw", "calls"), [pytest.param(r, c, id=i) for i, _, r, c in PUBLIC_REPORTS]
+)
+def test_every_format_reads_the_calls_public_bug_reports_quote(
+    wrapper: str, raw: str, calls: list[tuple[str, dict[str, Any]]]
+) -> None:
+    case = StreamCase(wrapper, raw, REPORT_FUNCTIONS)
+    parsed = expected(case)
+    assert isinstance(parsed, ParsedOutput), parsed
+    assert [(c.name, json.loads(c.arguments)) for c in parsed.tool_calls] == calls
+    for pieces in splits(raw, seed=len(raw)):
+        got, _, parser = stream(case, pieces)
+        assert parser.divergence is None, (parser.divergence, pieces)
+        assert [[c.name, c.arguments] for c in parsed.tool_calls] == (got.calls or [])
+
+
+@pytest.mark.parametrize("wrapper", WRAPPERS)
+@pytest.mark.parametrize("raw", [pytest.param(r, id=i) for i, _, r in PUBLIC_NOT_CALLS])
+def test_json_in_an_answer_from_a_public_report_stays_content(wrapper: str, raw: str) -> None:
+    parsed = expected(StreamCase(wrapper, raw, REPORT_FUNCTIONS))
+    assert isinstance(parsed, ParsedOutput), parsed
+    assert parsed.tool_calls == [] and parsed.content == raw

@@ -1,7 +1,7 @@
 """Who may use the server, and from where: API keys, JSON bodies, Host, CORS.
 
 - **API keys** (``api_keys``): with keys set, every route wants
-  ``Authorization: Bearer KEY`` (``/health`` answers its status without one,
+  ``Authorization: Bearer KEY`` (or Anthropic's ``x-api-key: KEY``) (``/health`` answers its status without one,
   and its details only with one). Keys are compared in constant time.
 - **JSON bodies only** (:func:`require_json`): a POST must say
   ``Content-Type: application/json``. A web page can make the browser send a
@@ -55,7 +55,10 @@ class ApiKeys:
             return True  # MemGPT sends "Bearer None"; accept anything unless keys are set
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer":
-            return False
+            # Anthropic's clients send the key as ``x-api-key`` (Claude Code, the SDK).
+            token = request.headers.get("x-api-key", "")
+            if not token:
+                return False
         # Header values arrive decoded as Latin-1, so this cannot fail.
         given = token.strip().encode("latin-1", "replace")
         matched = False
@@ -65,7 +68,9 @@ class ApiKeys:
 
     def check(self, request: Request) -> None:
         if not self.allows(request):
-            raise AuthenticationError("Incorrect or missing API key (Authorization: Bearer ...).")
+            raise AuthenticationError(
+                "Incorrect or missing API key (Authorization: Bearer ... or x-api-key)."
+            )
 
 
 def require_json(request: Request) -> None:

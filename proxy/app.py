@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +25,9 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy import __version__
-from proxy.access import ApiKeys, install_access_guards, require_json
+from proxy.access import ApiKeys, install_access_guards
+from proxy.anthropic.request import MessagesRequest
+from proxy.anthropic.routes import install_anthropic_routes
 from proxy.backends.base import Backend
 from proxy.capacity import GatedBackend
 from proxy.client_limits import RequestBodyDeadline
@@ -38,20 +40,24 @@ from proxy.errors import (
     PayloadTooLarge,
     ProxyError,
 )
-from proxy.json_body import JsonBody, read_json_body, replace_lone_surrogates
+from proxy.json_body import replace_lone_surrogates
 from proxy.json_codec import FastJSONResponse
 from proxy.metrics import Metrics, RequestContext
 from proxy.openapi import install_openapi, request_body
-from proxy.pipeline import ChatPipeline, StreamStart
+from proxy.pipeline import ChatPipeline
 from proxy.redaction import Redactor, install_log_redaction
+from proxy.request_io import cancel_on_disconnect as _cancel_on_disconnect
+from proxy.request_io import header_text as _header_text
+from proxy.request_io import read_json as _read_json
 from proxy.responses import chat_completion
+from proxy.responses_api.request import ResponsesRequest
+from proxy.responses_api.routes import install_responses_routes
+from proxy.responses_api.store import open_store
 from proxy.routing import Router
 from proxy.schemas import ChatCompletionRequest, describe_validation_error
-from proxy.streaming import ChunkWriter, EventPump, EventStreamResponse, sse_body
+from proxy.streaming import ChunkWriter, EventStreamResponse, sse_body, start_stream
 
 logger = logging.getLogger("fcproxy.app")
-
-T = TypeVar("T")
 
 
 def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
@@ -61,6 +67,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     for backend in router.gated_backends():
         backend.observer = metrics
     metrics.watch_upstreams(lambda: _upstream_states(router))
+    responses_store = open_store(settings.responses_store_path, settings.responses_store_size)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,6 +76,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         await router.start()
         yield
         await router.aclose()
+        responses_store.close()
 
     app = FastAPI(
         title="fcproxy",
@@ -121,16 +129,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
         request: Request, chat_request: ChatCompletionRequest, warning: str | None
     ) -> Response:
         """Answer as the model writes; errors before the first byte keep their status."""
-        prepared = await _cancel_on_disconnect(request, pipeline.prepare(chat_request))
-        events = EventPump(pipeline.run_stream(prepared))
-        try:
-            # Retries, upstream failures and refusals all happen before the
-            # first event: until then the answer can still be an error status.
-            first = await _cancel_on_disconnect(request, events.next())
-        except BaseException:
-            await events.aclose()
-            raise
-        assert isinstance(first, StreamStart)
+        prepared, first, events = await start_stream(request, pipeline, chat_request)
         include_usage = bool(
             chat_request.stream_options and chat_request.stream_options.include_usage
         )
@@ -227,7 +226,12 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
             f"{prefix}/models", list_models, methods=["GET"], include_in_schema=listed
         )
         app.add_api_route(f"{prefix}/health", health, methods=["GET"], include_in_schema=listed)
-    install_openapi(app, [ChatCompletionRequest, EmbeddingRequest])
+    # The other APIs, each a dialect layer on the same pipeline.
+    install_anthropic_routes(app, pipeline, check_auth)
+    install_responses_routes(app, pipeline, responses_store, check_auth)
+    install_openapi(
+        app, [ChatCompletionRequest, EmbeddingRequest, MessagesRequest, ResponsesRequest]
+    )
     return app
 
 
@@ -254,40 +258,6 @@ def _owner(backend: Backend) -> str:
     """The backend's name; for ``auto``, the one it found (``owned_by`` in /v1/models)."""
     detection = getattr(backend, "detection", None)
     return str(getattr(detection, "backend", None) or backend.name)
-
-
-async def _read_json(request: Request) -> JsonBody:
-    require_json(request)
-    # Bounded nesting, strict JSON, lone surrogates replaced: proxy/json_body.py.
-    return read_json_body(await request.body())
-
-
-def _header_text(text: str) -> str:
-    """``text`` as a header value: ASCII, at most 500 characters."""
-    return text[:500].encode("ascii", "replace").decode()
-
-
-async def _cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
-    """Run ``work``, cancelling it (and so the upstream call) if the client leaves.
-
-    The body has been read, so the next ASGI message can only be
-    ``http.disconnect``: waiting for it costs nothing while the client stays.
-    """
-    task = asyncio.ensure_future(work)
-
-    async def watch() -> None:
-        while True:
-            message = await request.receive()
-            if message["type"] == "http.disconnect":
-                logger.info("client disconnected; cancelling the upstream request")
-                task.cancel()
-                return
-
-    watcher = asyncio.create_task(watch())
-    try:
-        return await task
-    finally:
-        watcher.cancel()
 
 
 def _error_response(error: ProxyError, redactor: Redactor | None = None) -> JSONResponse:

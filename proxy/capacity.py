@@ -253,6 +253,10 @@ class GatedBackend:
     def supports_json_schema(self) -> bool:
         return self.inner.supports_json_schema
 
+    @property
+    def supports_lazy_grammar(self) -> bool:
+        return bool(getattr(self.inner, "supports_lazy_grammar", False))
+
     def __getattr__(self, name: str) -> Any:
         if name == "inner":  # not set yet (copying, unpickling): no endless recursion
             raise AttributeError(name)

@@ -30,6 +30,8 @@ from proxy.errors import ConfigError
 DEFAULT_CONFIG_FILE = "fcproxy.yaml"
 #: The backend that runs llama.cpp in-process on the bundled model.
 EMBEDDED = "embedded"
+#: When decoding is constrained (``constrain`` in the config).
+Constrain = Literal["auto", "always", "never"]
 #: The backend that finds out what the upstream is (the default with an upstream).
 AUTO = "auto"
 
@@ -83,6 +85,8 @@ class ModelEntry(BaseModel):
     max_queue: int | None = Field(default=None, ge=0)
     #: Seconds a request may wait in that queue; default: the global ``queue_timeout_s``.
     queue_timeout_s: float | None = Field(default=None, gt=0)
+    #: When to constrain decoding with a grammar or schema; default: the global ``constrain``.
+    constrain: Constrain | None = None
     params: SamplingDefaults = Field(default_factory=SamplingDefaults)
 
     @field_validator("backend", mode="before")
@@ -153,7 +157,14 @@ class Settings(BaseSettings):
     embedded_n_ctx: int = Field(default=4096, ge=256)
     embedded_threads: int | None = Field(default=None, ge=1)
     max_retries: int = Field(default=1, ge=0, le=5)
+    #: Seconds after which no further attempt starts (the attempt under way finishes).
+    retry_budget_s: float = Field(default=60.0, gt=0)
     grammar: bool = True
+    #: ``auto``: constrain where the backend can and the answer's shape is known
+    #: (a required call, a strict tool, ``response_format``; under ``tool_choice:
+    #: auto`` only with a lazy grammar); ``always``: under ``auto`` too, with a
+    #: text-or-call grammar where no lazy one is possible; ``never``: no constraint.
+    constrain: Constrain = "auto"
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     # Slow and idle clients (proxy/client_limits.py).
     header_timeout: float = Field(default=10.0, gt=0)
@@ -177,6 +188,11 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # The Responses API's stored responses (previous_response_id, GET /v1/responses/{id}):
+    # how many are kept (oldest out first; 0 stores none), and a SQLite file to
+    # keep them in across restarts (default: in memory).
+    responses_store_size: int = Field(default=1000, ge=0)
+    responses_store_path: str | None = None
     # text: one readable line per record; json: one JSON object per line (proxy/logs.py).
     log_format: Literal["text", "json"] = "text"
     # GET /metrics in Prometheus' text format (proxy/metrics.py).

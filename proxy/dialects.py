@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from proxy.errors import InvalidRequestError
 from proxy.schemas import ChatCompletionRequest, ChatMessage, NamedFunction, NamedToolChoice
+from proxy.structured import ResponseFormat, response_format_of
 from proxy.tool_schemas import check_function_schemas
 from wrappers.base import FunctionSchema, Message
 
@@ -41,6 +42,8 @@ class NormalizedRequest:
     functions: list[FunctionSchema]
     choice: CallChoice
     parallel_calls: bool
+    #: ``response_format`` (None: plain text).
+    response_format: ResponseFormat | None = None
 
     @property
     def function_names(self) -> set[str]:
@@ -87,6 +90,7 @@ def normalize(request: ChatCompletionRequest) -> NormalizedRequest:
         functions=functions if choice.mode != "none" else [],
         choice=choice,
         parallel_calls=request.parallel_tool_calls is not False and dialect == "tools",
+        response_format=response_format_of(request.response_format),
     )
 
 

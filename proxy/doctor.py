@@ -14,6 +14,9 @@ The first thing to run when something is off::
     token counting:  yes: the server's tokenizer
     embeddings:      no: ...
     wrapper:         chatml (chosen from the chat template's markers: <|im_start|>)
+    client APIs:     OpenAI Chat Completions  /v1/chat/completions (tools and functions)
+                     Anthropic Messages       /v1/messages, /v1/messages/count_tokens (...)
+                     OpenAI Responses         /v1/responses (function tools, ...)
 
 :func:`run_doctor` gathers a :class:`DoctorReport` (``--json`` prints it as
 JSON); :func:`format_report` lays it out for people. Nothing here changes
@@ -84,8 +87,25 @@ class DoctorReport:
         name = SERVERS.get(self.server, self.server)
         return f"{name} {self.version}" if self.version else name
 
+    @property
+    def client_apis(self) -> list[str]:
+        """What a client can use through fcproxy in front of this upstream."""
+        counted = "by the server's tokenizer" if self.token_counting else "estimated"
+        apis = [
+            "OpenAI Chat Completions  /v1/chat/completions (tools and functions)",
+            f"Anthropic Messages       /v1/messages, /v1/messages/count_tokens ({counted})",
+            "OpenAI Responses         /v1/responses (function tools, previous_response_id)",
+        ]
+        if self.embeddings:
+            apis.append("OpenAI Embeddings        /v1/embeddings")
+        return apis
+
     def to_json(self) -> dict[str, Any]:
-        return {**dataclasses.asdict(self), "server_label": self.server_label}
+        return {
+            **dataclasses.asdict(self),
+            "server_label": self.server_label,
+            "client_apis": self.client_apis,
+        }
 
 
 async def run_doctor(
@@ -279,6 +299,7 @@ def format_report(report: DoctorReport) -> str:
         ("embeddings", f"{'yes' if report.embeddings else 'no'}: {report.embeddings_detail}")
     )
     rows.append(("wrapper", f"{report.wrapper} ({report.wrapper_reason})"))
+    rows.append(("client APIs", "\n".join(report.client_apis)))
     rows.extend(("note", note) for note in report.notes)
     return _align(rows)
 

@@ -211,12 +211,20 @@ class OutputParseError(UpstreamError):
 
     code = "output_parse_error"
 
-    def __init__(self, reason: str, raw: str, *, attempts: int = 1) -> None:
+    def __init__(
+        self, reason: str, raw: str, *, attempts: int = 1, expected: str = "a function call"
+    ) -> None:
         head = raw[:500]
         tried = f" after {attempts} attempts" if attempts > 1 else ""
         super().__init__(
-            f"The model's output could not be parsed as a function call{tried}: {reason}. "
+            f"The model's output could not be parsed as {expected}{tried}: {reason}. "
             f"Start of the raw output: {head!r}"
         )
         self.reason = reason
         self.raw = raw
+        self.attempts = attempts
+
+    @property
+    def headers(self) -> dict[str, str]:
+        # As on a successful answer: how many generations the answer cost.
+        return {"x-fcproxy-attempts": str(self.attempts)}

@@ -29,11 +29,14 @@ from proxy.config import Settings
 from proxy.dialects import NormalizedRequest, normalize
 from proxy.errors import ContextLengthExceeded, InvalidRequestError, OutputParseError
 from proxy.json_body import replace_lone_surrogates
+from proxy.reask import reask_messages
 from proxy.routing import Route, Router
 from proxy.schemas import ChatCompletionRequest
+from proxy.structured import ResponseFormat, read_content, with_instruction
 from proxy.tool_schemas import argument_error
 from proxy.usage import Usage, count_tokens, resolve_usage
 from wrappers.base import (
+    AutoGrammar,
     FunctionSchema,
     LLMChatCompletionWrapper,
     Message,
@@ -44,6 +47,7 @@ from wrappers.base import (
 )
 from wrappers.jinja_template import ChatTemplateError
 from wrappers.json_extract import repaired_json
+from wrappers.json_schema_grammar import SchemaGrammarError, schema_grammar
 from wrappers.streaming import OutputDelta, OutputReader, PlainText, StreamParser
 
 logger = logging.getLogger("fcproxy.pipeline")
@@ -51,6 +55,8 @@ logger = logging.getLogger("fcproxy.pipeline")
 #: Room a prompt must leave in the context window for the answer (or the
 #: client's max_tokens, if smaller): a MemGPT call needs a few hundred tokens.
 MIN_ANSWER_TOKENS = 256
+#: What a response_format answer failed to be, in its 502.
+JSON_ANSWER = "the JSON the response_format asks for"
 
 
 @dataclass(frozen=True)
@@ -73,10 +79,16 @@ class CheckedOutput:
     problem: str | None = None
     #: The output holds calls, but their arguments break the schema.
     schema_problem: str | None = None
+    #: ``response_format`` asked for JSON and the content is not that (no call either).
+    content_problem: str | None = None
 
     @property
     def usable(self) -> bool:
-        return self.problem is None and self.schema_problem is None
+        return self.problem is None and self.schema_problem is None and not self.content_problem
+
+    @property
+    def what_is_wrong(self) -> str | None:
+        return self.content_problem or self.problem or self.schema_problem
 
 
 @dataclass(frozen=True)
@@ -134,24 +146,60 @@ class ChatPipeline:
 
     async def prepare(self, request: ChatCompletionRequest) -> Prepared:
         """Steps 1-3, and the generation parameters (after the context-window check)."""
+        normalized, route, options, prompt = self.render(request)
+        params, prompt_count = await self._generation_params(request, route, prompt)
+        return Prepared(request, normalized, route, options, prompt, params, prompt_count)
+
+    async def count_prompt_tokens(self, request: ChatCompletionRequest) -> tuple[int, str]:
+        """Tokens in the prompt ``request`` renders to (the upstream's tokenizer, else
+        the estimate), with no context-window check: Anthropic's ``count_tokens``."""
+        _, route, _, prompt = self.render(request)
+        return await count_tokens(route.backend, prompt.text)
+
+    def render(
+        self, request: ChatCompletionRequest
+    ) -> tuple[NormalizedRequest, Route, RenderOptions, Prompt]:
+        """Steps 1-3: normalize, route, render."""
         normalized = normalize(request)  # 1
         route = self.router.route(request.model)  # 2
-        constrain = self.settings.grammar
+        constrain = self._may_constrain(route)
         options = _render_options(
             normalized,
             grammar=constrain and route.backend.supports_grammar,
             json_schema=constrain and route.backend.supports_json_schema,
+            auto_grammar=_auto_grammar(route, normalized) if constrain else "none",
         )
+        fmt = normalized.response_format
+        messages = with_instruction(normalized.messages, fmt) if fmt else normalized.messages
+        prompt = self._render(normalized, route, options, messages)  # 3
+        return normalized, route, options, prompt
+
+    def _may_constrain(self, route: Route) -> bool:
+        """Whether this route's answers may be constrained at all (``grammar``, ``constrain``)."""
+        return self.settings.grammar and route.constrain != "never"
+
+    def _render(
+        self,
+        normalized: NormalizedRequest,
+        route: Route,
+        options: RenderOptions,
+        messages: list[Message],
+    ) -> Prompt:
+        """Step 3 for ``messages``: the wrapper's prompt, constrained to the response format."""
         try:
-            prompt = route.wrapper.render(normalized.messages, normalized.functions, options)  # 3
+            prompt = route.wrapper.render(messages, normalized.functions, options)
         except ChatTemplateError as exc:
             # The model's own template refused the conversation ("roles must
             # alternate", ...): the client's request, not a server fault.
             raise InvalidRequestError(
                 f"The model's chat template refused this request: {exc}"
             ) from None
-        params, prompt_count = await self._generation_params(request, route, prompt)
-        return Prepared(request, normalized, route, options, prompt, params, prompt_count)
+        fmt = normalized.response_format
+        if fmt is None or normalized.functions or not self._may_constrain(route):
+            # With tools, the answer is a call or JSON content: the wrapper's
+            # call grammar does not cover both, so the content is checked after.
+            return prompt
+        return constrain_content(prompt, fmt, route)
 
     async def run(self, request: ChatCompletionRequest) -> ChatResult:
         started = time.perf_counter()
@@ -159,13 +207,17 @@ class ChatPipeline:
         normalized, route, prompt = prepared.normalized, prepared.route, prepared.prompt
 
         max_attempts = 1 + self.settings.max_retries
+        deadline = started + self.settings.retry_budget_s
         checked: CheckedOutput | None = None
         completion: Completion | None = None
+        attempt_prompt, params, prompt_count = prompt, prepared.params, prepared.prompt_count
+        usages: list[Usage] = []
         attempt = 0
         for attempt in range(1, max_attempts + 1):
             completion = _valid_unicode(  # 4
-                await route.backend.complete(prompt.text, prepared.params)
+                await route.backend.complete(attempt_prompt.text, params)
             )
+            usages.append(await self._usage(prepared, completion, attempt_prompt, prompt_count))
             parse_started = time.perf_counter()
             repaired = repaired_json.set(False)
             checked = check_output(  # 5 + 6
@@ -180,15 +232,28 @@ class ChatPipeline:
                 prepared,
                 checked,
                 was_repaired,
-                worth_retrying and attempt < max_attempts,
+                worth_retrying and attempt < max_attempts and time.perf_counter() < deadline,
                 time.perf_counter() - parse_started,
             )
             if not worth_retrying:
                 break
             self._log_unusable(prepared, attempt, max_attempts, checked)
+            if attempt == max_attempts:
+                break
+            if time.perf_counter() >= deadline:
+                logger.info("retry budget of %.0f s spent", self.settings.retry_budget_s)
+                break
+            reask = await self._reask(prepared, completion.text, checked)
+            if reask is None:
+                break
+            attempt_prompt, params, prompt_count = reask
         assert checked is not None and completion is not None
 
         warnings: list[str] = []
+        if checked.content_problem is not None:
+            raise OutputParseError(
+                checked.content_problem, completion.text, attempts=attempt, expected=JSON_ANSWER
+            )
         if checked.problem is not None:
             if normalized.choice.call_required:
                 raise OutputParseError(checked.problem, completion.text, attempts=attempt)
@@ -200,7 +265,7 @@ class ChatPipeline:
             warnings.append(checked.schema_problem)
 
         output = checked.output
-        usage = await self._usage(prepared, completion)
+        usage = sum_usage(usages)
         finish_reason = _finish_reason(normalized, output, completion)
         self._log_answer(prepared, output, attempt, usage, started)
         return ChatResult(
@@ -228,9 +293,16 @@ class ChatPipeline:
         normalized, route, prompt = prepared.normalized, prepared.route, prepared.prompt
         reader: OutputReader = route.wrapper if normalized.functions else PlainText()
         constrained = bool(prompt.grammar or prompt.json_schema)
-        hold = normalized.choice.call_required and not constrained
-        starts_in_reasoning = prompt.text.rstrip().endswith("<think>")
         max_attempts = 1 + self.settings.max_retries
+        fmt = normalized.response_format
+        # Unconstrained JSON is held whole while a retry is possible: a
+        # failed attempt can then be re-asked silently (docs/streaming.md).
+        hold_json = fmt is not None and not constrained and max_attempts > 1
+        hold = (normalized.choice.call_required and not constrained) or hold_json
+        starts_in_reasoning = prompt.text.rstrip().endswith("<think>")
+        deadline = started + self.settings.retry_budget_s
+        attempt_prompt, params, prompt_count = prompt, prepared.params, prepared.prompt_count
+        usages: list[Usage] = []
         for attempt in range(1, max_attempts + 1):
             parser = StreamParser(
                 reader,
@@ -240,7 +312,7 @@ class ChatPipeline:
             )
             gate = CallGate(normalized, hold=hold)
             started_sending = False
-            deltas = route.backend.stream(prompt.text, prepared.params)  # 4
+            deltas = route.backend.stream(attempt_prompt.text, params)  # 4
             completion_parts: list[str] = []
             finish: str | None = None
             counts: list[int | None] = [None, None]
@@ -266,6 +338,8 @@ class ChatPipeline:
                 # left stops the generation.
                 await deltas.aclose()
             raw = "".join(completion_parts)
+            completion = Completion(raw, counts[0], counts[1], finish)
+            usages.append(await self._usage(prepared, completion, attempt_prompt, prompt_count))
             parse_started = time.perf_counter()
             repaired = repaired_json.set(False)
             tail, parsed = parser.finish()
@@ -277,25 +351,38 @@ class ChatPipeline:
                 and not checked.usable
                 and attempt < max_attempts
                 and _worth_retrying(checked, raw, normalized)
+                and time.perf_counter() < deadline
             )
             self._observe_parse(
                 prepared, checked, was_repaired, retry, time.perf_counter() - parse_started
             )
             if retry:
                 self._log_unusable(prepared, attempt, max_attempts, checked)
-                continue
+                reask = await self._reask(prepared, raw, checked)
+                if reask is not None:
+                    attempt_prompt, params, prompt_count = reask
+                    continue
+            if not gate.sent_anything and checked.content_problem:
+                raise OutputParseError(
+                    checked.content_problem, raw, attempts=attempt, expected=JSON_ANSWER
+                )
             if not gate.sent_anything and checked.problem and normalized.choice.call_required:
                 raise OutputParseError(checked.problem, raw, attempts=attempt)
             ready = gate.admit(tail)
             if gate.holding:
                 ready = gate.release() + ready
-            warnings = [p for p in (checked.problem, checked.schema_problem) if p]
+                if hold_json and not checked.output.tool_calls:
+                    # The JSON alone, without the prose or fences around it.
+                    ready = [d for d in ready if d.kind != "content"]
+                    ready.append(OutputDelta("content", checked.output.content or ""))
+            warnings = [
+                p for p in (checked.problem, checked.schema_problem, checked.content_problem) if p
+            ]
             if parser.divergence:
                 logger.warning("stream differs from the one-shot parse: %s", parser.divergence)
                 warnings.append(f"the streamed answer differs from the output: {parser.divergence}")
             final_args = {i: c.arguments for i, c in enumerate(checked.output.tool_calls)}
             closing = gate.close_calls(final_args)
-            completion = Completion(raw, counts[0], counts[1], finish)
             output = checked.output
             finish_reason = _finish_reason(normalized, output, completion)
             if closing:
@@ -308,20 +395,56 @@ class ChatPipeline:
                 yield StreamStart(attempt)
             for delta in ready:
                 yield delta
-            usage = await self._usage(prepared, completion)
+            usage = sum_usage(usages)
             self._log_answer(prepared, output, attempt, usage, started)
             yield StreamEnd(finish_reason, usage, attempt, warnings, output)
             return
 
-    async def _usage(self, prepared: Prepared, completion: Completion) -> Usage:
+    async def _usage(
+        self,
+        prepared: Prepared,
+        completion: Completion,
+        prompt: Prompt | None = None,
+        prompt_count: tuple[int, str] | None = None,
+    ) -> Usage:
+        """One attempt's usage (``prompt``: the attempt's, when it was a re-ask)."""
         return await resolve_usage(
             prepared.route.backend,
-            prepared.prompt.text,
+            (prompt or prepared.prompt).text,
             completion.text,
             reported_prompt=completion.prompt_tokens,
             reported_completion=completion.completion_tokens,
-            known_prompt=prepared.prompt_count,
+            known_prompt=prompt_count if prompt is not None else prepared.prompt_count,
         )
+
+    async def _reask(
+        self, prepared: Prepared, previous_output: str, checked: CheckedOutput
+    ) -> tuple[Prompt, GenerationParams, tuple[int, str] | None] | None:
+        """The next attempt's prompt: the failed answer and what was wrong (proxy/reask.py).
+
+        None when the longer conversation no longer fits the context window:
+        the retry is then not made, and the last answer stands.
+        """
+        normalized = prepared.normalized
+        fmt = normalized.response_format
+        messages = with_instruction(normalized.messages, fmt) if fmt else normalized.messages
+        messages = reask_messages(
+            messages,
+            previous_output,
+            checked.what_is_wrong or "the answer was not usable",
+            functions=normalized.functions,
+            call_required=normalized.choice.call_required,
+            wants_json=fmt is not None,
+        )
+        prompt = self._render(normalized, prepared.route, prepared.options, messages)
+        try:
+            params, prompt_count = await self._generation_params(
+                prepared.request, prepared.route, prompt
+            )
+        except ContextLengthExceeded:
+            logger.info("no re-ask: the conversation with the failed answer does not fit")
+            return None
+        return prompt, params, prompt_count
 
     def _log_unusable(
         self, prepared: Prepared, attempt: int, max_attempts: int, checked: CheckedOutput
@@ -347,6 +470,8 @@ class ChatPipeline:
             return
         if retry:
             outcome = "retried"
+        elif checked.content_problem is not None:
+            outcome = "failed"
         elif checked.problem is not None:
             outcome = "failed" if prepared.normalized.choice.call_required else "no_call"
         else:
@@ -415,13 +540,37 @@ class ChatPipeline:
             context_window=route.context_window,
             grammar=prompt.grammar,
             json_schema=prompt.json_schema,
+            grammar_lazy=bool(prompt.grammar and prompt.grammar_triggers),
+            grammar_triggers=list(prompt.grammar_triggers),
             model=route.upstream_model,
         )
         return params, prompt_count
 
 
+def _auto_grammar(route: Route, request: NormalizedRequest) -> AutoGrammar:
+    """How calls may be constrained under ``tool_choice: "auto"`` on this route.
+
+    Lazy where the upstream takes grammar triggers (llama-server): free text,
+    then a call held to its grammar once its marker is written. Elsewhere a
+    text-or-call grammar, with ``constrain: always`` or when a tool is
+    ``strict`` (the client asked for arguments valid by construction); it
+    also bounds what the prose may contain: never the call marker outside a call.
+    """
+    backend = route.backend
+    if not backend.supports_grammar:
+        return "none"
+    if getattr(backend, "supports_lazy_grammar", False):
+        return "lazy"
+    strict = any(f.get("strict") is True for f in request.functions)
+    return "text-or-call" if route.constrain == "always" or strict else "none"
+
+
 def _render_options(
-    request: NormalizedRequest, *, grammar: bool, json_schema: bool
+    request: NormalizedRequest,
+    *,
+    grammar: bool,
+    json_schema: bool,
+    auto_grammar: AutoGrammar = "none",
 ) -> RenderOptions:
     choice = request.choice
     return RenderOptions(
@@ -436,8 +585,11 @@ def _render_options(
         ),
         forced_function=choice.name if choice.mode == "named" else None,
         parallel_calls=request.parallel_calls,
+        auto_grammar=auto_grammar,
         call_required=choice.call_required,
-        allow_calls=choice.mode != "none",
+        # A JSON answer without tools must not start with a MemGPT call's prefill.
+        allow_calls=choice.mode != "none"
+        and (bool(request.functions) or request.response_format is None),
     )
 
 
@@ -461,7 +613,7 @@ def check_output(
 ) -> CheckedOutput:
     """Steps 5 and 6: parse the raw text and keep only calls the client can use."""
     if not request.functions:
-        return CheckedOutput(ParsedOutput(content=raw.strip() or None))
+        return check_parsed(ParsedOutput(content=raw.strip() or None), raw, request)
     try:
         parsed: ParsedOutput | WrapperParseError = wrapper.parse(raw, request.functions, options)
     except WrapperParseError as exc:
@@ -472,7 +624,31 @@ def check_output(
 def check_parsed(
     parsed: ParsedOutput | WrapperParseError, raw: str, request: NormalizedRequest
 ) -> CheckedOutput:
-    """Step 6 on a parse (or the reason it failed): keep only calls the client can use."""
+    """Step 6 on a parse (or the reason it failed): keep only calls the client can use.
+
+    With ``response_format``, an answer without a call must be JSON of the
+    asked shape (:func:`check_content`).
+    """
+    return check_content(_check_calls(parsed, raw, request), request)
+
+
+def check_content(checked: CheckedOutput, request: NormalizedRequest) -> CheckedOutput:
+    """The ``response_format`` check: content without a call is the asked JSON, alone."""
+    fmt = request.response_format
+    if fmt is None or checked.output.tool_calls or request.choice.call_required:
+        # A required call is not replaced by JSON content.
+        return checked
+    reading = read_content(checked.output.content, fmt)
+    if reading.problem is not None:
+        return dataclasses.replace(checked, problem=None, content_problem=reading.problem)
+    # Content that validates is the answer, even under "auto" with tools.
+    output = dataclasses.replace(checked.output, content=reading.text)
+    return CheckedOutput(output)
+
+
+def _check_calls(
+    parsed: ParsedOutput | WrapperParseError, raw: str, request: NormalizedRequest
+) -> CheckedOutput:
     if not request.functions:
         return CheckedOutput(ParsedOutput(content=raw.strip() or None))
     if isinstance(parsed, WrapperParseError):
@@ -516,7 +692,11 @@ def _worth_retrying(checked: CheckedOutput, raw: str, request: NormalizedRequest
     Under ``auto`` a plain prose answer is a fine answer, so only output that
     looks like a botched call (JSON, or a function's name) is retried.
     """
-    if request.choice.call_required or checked.schema_problem is not None:
+    if (
+        request.choice.call_required
+        or checked.schema_problem is not None
+        or checked.content_problem is not None
+    ):
         return True
     return "{" in raw or any(name in raw for name in request.function_names)
 
@@ -561,3 +741,38 @@ def _first(*values: Any) -> Any:
 
 def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(s for s in items if s))
+
+
+def constrain_content(prompt: Prompt, fmt: ResponseFormat, route: Route) -> Prompt:
+    """``prompt`` with the response format's constraint, in the form the backend takes.
+
+    A GBNF grammar where the backend takes one (llama.cpp, koboldcpp, webui,
+    the embedded model), else the schema itself (Ollama's ``format``, LM
+    Studio's and vLLM's ``response_format``), else nothing: the answer is
+    then validated and re-asked (proxy/reask.py).
+    """
+    backend = route.backend
+    if backend.supports_grammar:
+        try:
+            return dataclasses.replace(prompt, grammar=schema_grammar(fmt.schema), json_schema=None)
+        except SchemaGrammarError as exc:
+            logger.info("response_format schema not constrained (%s); validating instead", exc)
+            return prompt
+    if backend.supports_json_schema:
+        return dataclasses.replace(prompt, json_schema=fmt.schema, grammar=None)
+    return prompt
+
+
+def sum_usage(usages: list[Usage]) -> Usage:
+    """The usage of every attempt together: the client pays for retries too."""
+    sources = {u.source for u in usages}
+    return Usage(
+        prompt_tokens=sum(u.prompt_tokens for u in usages),
+        completion_tokens=sum(u.completion_tokens for u in usages),
+        # One source if all agree; else the least exact of them.
+        source=next(
+            (s for s in ("estimate", "tokenizer", "upstream") if s in sources), usages[0].source
+        )
+        if len(sources) > 1
+        else usages[0].source,
+    )

@@ -32,7 +32,7 @@ from typing import Any
 from proxy.backends import create_backend
 from proxy.backends.base import Backend, UpstreamConfig
 from proxy.capacity import GatedBackend, UpstreamGate, default_max_concurrency, unwrap
-from proxy.config import EMBEDDED, ModelEntry, SamplingDefaults, Settings
+from proxy.config import EMBEDDED, Constrain, ModelEntry, SamplingDefaults, Settings
 from proxy.errors import ConfigError, ModelNotFound, UpstreamUnavailable
 from proxy.upstream_pool import HealthBook, UpstreamPool
 from wrappers.base import LLMChatCompletionWrapper, Message
@@ -67,6 +67,8 @@ class Route:
     upstream_model: str | None
     context_window: int | None
     defaults: SamplingDefaults
+    #: ``auto`` / ``always`` / ``never``: when to constrain decoding (config ``constrain``).
+    constrain: Constrain = "auto"
 
 
 class Router:
@@ -169,6 +171,7 @@ class Router:
                 upstream_model=s.upstream_model,
                 context_window=self.context_window(self.default_backend, s.context_window),
                 defaults=SamplingDefaults(),
+                constrain=s.constrain,
             )
         listed = self._upstream_models.get(model.lower())
         if listed is not None:
@@ -180,6 +183,7 @@ class Router:
                 upstream_model=name,
                 context_window=self.context_window(backend, s.context_window),
                 defaults=SamplingDefaults(),
+                constrain=s.constrain,
             )
         if self.has_model_table:
             raise ModelNotFound(model, self.configured_models())
@@ -190,6 +194,7 @@ class Router:
             upstream_model=s.upstream_model,
             context_window=self.context_window(self.default_backend, s.context_window),
             defaults=SamplingDefaults(),
+            constrain=s.constrain,
         )
 
     def _route_for_entry(self, entry: ModelEntry) -> Route:
@@ -202,6 +207,7 @@ class Router:
             upstream_model=entry.upstream_model or s.upstream_model,
             context_window=self.context_window(backend, entry.context_window or s.context_window),
             defaults=entry.params,
+            constrain=entry.constrain or s.constrain,
         )
 
     def _entry_wrapper(self, entry: ModelEntry, where: str) -> LLMChatCompletionWrapper:

@@ -107,6 +107,9 @@ class ChatCompletionRequest(_Lenient):
     stream: bool | None = False
     stream_options: StreamOptions | None = None
     user: str | None = None
+    #: ``text`` / ``json_object`` / ``json_schema``: read by proxy/structured.py, which
+    #: answers a 400 naming the field for a malformed one.
+    response_format: dict[str, Any] | None = None
 
     def stop_list(self) -> list[str]:
         if self.stop is None:

@@ -30,14 +30,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+from fastapi import Request
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from proxy import json_codec
 from proxy.errors import ProxyError
-from proxy.pipeline import StreamEnd, StreamEvent, StreamStart
+from proxy.pipeline import ChatPipeline, Prepared, StreamEnd, StreamEvent, StreamStart
 from proxy.redaction import Redactor
+from proxy.request_io import cancel_on_disconnect
 from proxy.responses import completion_id
+from proxy.schemas import ChatCompletionRequest
 from wrappers.streaming import OutputDelta
 
 logger = logging.getLogger("fcproxy.streaming")
@@ -150,6 +153,26 @@ class EventPump:
             await asyncio.wait({self._task})
 
 
+async def start_stream(
+    request: Request, pipeline: ChatPipeline, chat_request: ChatCompletionRequest
+) -> tuple[Prepared, StreamStart, EventPump]:
+    """Prepare and start a streamed answer, up to its first event.
+
+    Retries, upstream failures and refusals all happen before the first
+    event: until then the answer can still be an error status, whatever the
+    API's wire format. The pump is closed if this fails or the client leaves.
+    """
+    prepared = await cancel_on_disconnect(request, pipeline.prepare(chat_request))
+    events = EventPump(pipeline.run_stream(prepared))
+    try:
+        first = await cancel_on_disconnect(request, events.next())
+    except BaseException:
+        await events.aclose()
+        raise
+    assert isinstance(first, StreamStart)
+    return prepared, first, events
+
+
 class EventStreamResponse(StreamingResponse):
     """A streaming response that stops its body as soon as the client leaves.
 
@@ -207,8 +230,7 @@ async def sse_body(
                     yield sse(chunk)
             elif isinstance(event, StreamEnd):
                 for warning in event.warnings:
-                    line = _one_line(redactor.redact(warning))
-                    yield b": warning: " + line.encode() + b"\n\n"
+                    yield warning_comment(warning, redactor)
                 for chunk in writer.closing(event):
                     yield sse(chunk)
     except ProxyError as exc:
@@ -218,6 +240,12 @@ async def sse_body(
     finally:
         await events.aclose()
     yield DONE
+
+
+def warning_comment(warning: str, redactor: Redactor) -> bytes:
+    """A warning as an SSE comment line (``: warning: ...``), redacted, on one line."""
+    line = _one_line(redactor.redact(warning))
+    return b": warning: " + line.encode() + b"\n\n"
 
 
 def _one_line(text: str) -> str:

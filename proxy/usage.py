@@ -11,16 +11,26 @@ Order of preference, per count:
 
 A count is never zero: OpenAI clients (MemGPT among them) treat a zero as
 "no usage reported".
+
+A count never fails a request: an upstream whose tokenize endpoint is missing
+or broken (webui-legacy's ``/api/v1/token-count`` answering 404 on builds and
+look-alike servers without it) gets the estimate, and the log says so once
+per upstream.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 
 from proxy.backends.base import Backend
 
 CHARS_PER_TOKEN = 4
+
+logger = logging.getLogger(__name__)
+#: Upstreams whose failing token count has been logged (once each).
+_FAILED_COUNTS: set[str] = set()
 
 
 def estimate_tokens(text: str) -> int:
@@ -47,8 +57,26 @@ class Usage:
 
 
 async def count_tokens(backend: Backend, text: str) -> tuple[int, str]:
-    """Tokens in ``text`` by the upstream's tokenizer, else the estimate."""
-    counted = await backend.count_tokens(text)
+    """Tokens in ``text`` by the upstream's tokenizer, else the estimate.
+
+    Any failure of the count (an error status, a connection refused, an
+    unexpected answer) falls back to the estimate: the generation it
+    measures went fine, and a 502 for a figure would lose it.
+    """
+    try:
+        counted = await backend.count_tokens(text)
+    except Exception as exc:  # a count must never fail the request
+        name = getattr(backend, "name", type(backend).__name__)
+        if name not in _FAILED_COUNTS:
+            _FAILED_COUNTS.add(name)
+            logger.warning(
+                "upstream %s: token count failed (%s); using the estimate of 1 token "
+                "per %d characters",
+                name,
+                exc,
+                CHARS_PER_TOKEN,
+            )
+        counted = None
     if counted:
         return counted, "tokenizer"
     return estimate_tokens(text), "estimate"

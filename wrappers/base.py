@@ -29,12 +29,14 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 if TYPE_CHECKING:
     from wrappers.streaming import Snapshot
 
 Message = dict[str, Any]
+#: How a call grammar constrains an answer under ``tool_choice: "auto"`` (RenderOptions).
+AutoGrammar = Literal["none", "lazy", "text-or-call"]
 FunctionSchema = dict[str, Any]
 
 
@@ -73,6 +75,9 @@ class Prompt:
     stop: list[str] = field(default_factory=list)
     grammar: str | None = None
     json_schema: dict[str, Any] | None = None
+    #: Non-empty: ``grammar`` is lazy, it applies from the first of these words
+    #: on (llama.cpp's ``grammar_lazy`` + ``grammar_triggers``); text before is free.
+    grammar_triggers: list[str] = field(default_factory=list)
 
 
 class WrapperParseError(ValueError):
@@ -98,7 +103,10 @@ class RenderOptions:
     backend accepts a GBNF grammar, so a wrapper that can should return one
     in :attr:`Prompt.grammar` (and drop any prefill the grammar replaces).
     ``json_schema``: the same for backends constrained by a JSON schema
-    (:attr:`Prompt.json_schema`).
+    (:attr:`Prompt.json_schema`). ``auto_grammar``: under ``auto``, how a
+    format with a call grammar may constrain: ``lazy`` (the upstream takes
+    grammar triggers), ``text-or-call`` (a grammar of free text then calls),
+    ``none``.
     """
 
     first_message: bool = False
@@ -109,6 +117,7 @@ class RenderOptions:
     json_schema: bool = False
     #: May the answer hold several calls (``parallel_tool_calls``)?
     parallel_calls: bool = True
+    auto_grammar: AutoGrammar = "none"
 
 
 class LLMChatCompletionWrapper(ABC):

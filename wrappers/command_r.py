@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
+from wrappers.grammar import json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import (
@@ -221,8 +222,26 @@ class CommandRWrapper(ToolFormatWrapper):
     #: Where content ends while streaming: every way extract_calls finds a call.
     stream_openers: ClassVar[tuple[str, ...]] = (re.escape(START_ACTION), _ACTION_MARKER.pattern)
     call_start: ClassVar[str] = ACTION
+    grammar_trigger: ClassVar[str] = ACTION
     call_pattern: ClassVar[re.Pattern[str]] = _ACTION_MARKER
     stop: ClassVar[tuple[str, ...]] = (END,)
+    #: What the call list sits between, in the grammar.
+    grammar_open: ClassVar[str] = ACTION + " ```json\n"
+    grammar_close: ClassVar[str] = "\n```"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return json_call_grammar(
+            functions,
+            prefix=self.grammar_open,
+            suffix=self.grammar_close,
+            only=only,
+            name_key="tool_name",
+            arguments_key="parameters",
+            as_list=True,
+            max_calls=4 if parallel and only is None else 1,
+        )
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -333,7 +352,10 @@ class CommandR7BWrapper(CommandRWrapper):
     """Command R7B: ``<|START_ACTION|>[...]<|END_ACTION|>``, R7B's own prompt."""
 
     call_start: ClassVar[str] = START_ACTION
+    grammar_trigger: ClassVar[str] = START_ACTION
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(re.escape(START_ACTION))
+    grammar_open: ClassVar[str] = START_ACTION
+    grammar_close: ClassVar[str] = END_ACTION
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]

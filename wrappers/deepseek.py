@@ -33,6 +33,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.grammar import marked_calls_grammar
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -105,6 +106,26 @@ class DeepSeekWrapper(ToolFormatWrapper):
     #: Where content ends while streaming: every way extract_calls finds a call.
     stream_openers: ClassVar[tuple[str, ...]] = (re.escape(CALLS_BEGIN), re.escape(CALL_BEGIN))
     call_start: ClassVar[str] = CALLS_BEGIN
+    grammar_trigger: ClassVar[str] = CALLS_BEGIN
+    #: How a call is written between its markers (V3 / R1: type and a JSON fence).
+    grammar_call_open: ClassVar[str] = CALL_BEGIN + "function" + SEP
+    grammar_name_sep: ClassVar[str] = "\n```json\n"
+    grammar_call_close: ClassVar[str] = "\n```" + CALL_END
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return marked_calls_grammar(
+            functions,
+            call_open=self.grammar_call_open,
+            name_sep=self.grammar_name_sep,
+            call_close=self.grammar_call_close,
+            start=CALLS_BEGIN,
+            end=CALLS_END,
+            only=only,
+            max_calls=4 if parallel and only is None else 1,
+        )
+
     stop: ClassVar[tuple[str, ...]] = (EOS,)
 
     def render_chat(
@@ -250,6 +271,10 @@ def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:
 
 
 class DeepSeekV31Wrapper(DeepSeekWrapper):
+    grammar_call_open: ClassVar[str] = CALL_BEGIN
+    grammar_name_sep: ClassVar[str] = SEP
+    grammar_call_close: ClassVar[str] = CALL_END
+
     """DeepSeek V3.1: ``name<｜tool▁sep｜>{...}``, non-thinking mode (tools need it)."""
 
     def render_chat(

@@ -18,6 +18,7 @@ from wrappers.base import (
     WrapperParseError,
 )
 from wrappers.conversation import CallRecord, Turn
+from wrappers.grammar import marked_calls_grammar
 from wrappers.llama3_layout import BEGIN_OF_TEXT, EOM, EOT, PYTHON_TAG, code_call, header
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
@@ -136,6 +137,20 @@ class FunctionaryV32Wrapper(ToolFormatWrapper):
     result_role: ClassVar[str] = "tool"
     prefill: ClassVar[str] = RECIPIENT
 
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        # The prompt ends with the first ">>>": the answer starts at the name.
+        # No grammar_trigger: ">>>all" (a message) starts the same way as a call.
+        return marked_calls_grammar(
+            functions,
+            call_open="",
+            name_sep="\n",
+            between=RECIPIENT,
+            only=only,
+            max_calls=4 if parallel and only is None else 1,
+        )
+
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
     ) -> str:
@@ -212,7 +227,7 @@ class FunctionaryV32Wrapper(ToolFormatWrapper):
         syntax, first = first_syntax(rest)
         if syntax == "recipients":
             return _recipient_messages_so_far(rest, self._stop_suffixes, in_reasoning)
-        end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
+        end = self.content_end(rest)
         if syntax == "tags":
             calls = [] if in_reasoning else _function_tags_so_far(rest[first:])
             return held_text(rest[: min(first, end)]), calls
@@ -258,9 +273,22 @@ class FunctionaryV31Wrapper(FunctionaryV32Wrapper):
     """
 
     call_start: ClassVar[str] = FUNCTION_OPEN
+    grammar_trigger: ClassVar[str] = FUNCTION_OPEN
     call_pattern: ClassVar[re.Pattern[str]] = _FUNCTION_TAG
     result_role: ClassVar[str] = "ipython"
     prefill: ClassVar[str] = ""
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return marked_calls_grammar(
+            functions,
+            call_open=FUNCTION_OPEN,
+            name_sep=">",
+            call_close=FUNCTION_CLOSE,
+            only=only,
+            max_calls=4 if parallel and only is None else 1,
+        )
 
     def functions_prompt(self, functions: Sequence[FunctionSchema]) -> str:
         out = "\nCutting Knowledge Date: December 2023\n\n"

@@ -105,6 +105,7 @@ class GemmaWrapper(ToolFormatWrapper):
     )
     call_start: ClassVar[str] = TOOL_CODE
     stop: ClassVar[tuple[str, ...]] = (END_OF_TURN,)
+    tolerates_bare_json: ClassVar[bool] = False  # JSON calls are one of its own shapes
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -140,7 +141,9 @@ class GemmaWrapper(ToolFormatWrapper):
         found = find_call_lists(text)
         if calls or found.calls:
             return Extraction(found.content, calls + found.calls)
-        return find_json_calls(text, repair=False)
+        # JSON call objects are one of this format's own shapes: mended here
+        # (wrappers.tolerance's fallback is off for it); they are sent whole at the end.
+        return find_json_calls(text, repair=True)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -95,6 +95,7 @@ class GenericJSONWrapper(ToolFormatWrapper):
     )
 
     stop: ClassVar[tuple[str, ...]] = (IM_END, "<|endoftext|>")
+    tolerates_bare_json: ClassVar[bool] = False  # its calls are bare JSON
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]

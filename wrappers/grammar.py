@@ -294,9 +294,14 @@ def json_call_grammar(
     name_key: str = "name",
     arguments_key: str = "arguments",
     max_calls: int = 1,
+    as_list: bool = False,
 ) -> str:
     """One or more ``{"name": ..., "arguments": {...}}`` calls, each between
-    ``prefix`` and ``suffix`` (Hermes: ``<tool_call>\n`` ... ``\n</tool_call>``)."""
+    ``prefix`` and ``suffix`` (Hermes: ``<tool_call>\n`` ... ``\n</tool_call>``).
+
+    ``as_list``: the calls are one JSON list after ``prefix`` instead
+    (Mistral: ``[TOOL_CALLS][{...}, {...}]``, Granite: ``<|tool_call|>[{...}]``).
+    """
     builder = GrammarBuilder()
     calls: list[str] = []
     for index, function in enumerate(functions):
@@ -313,8 +318,178 @@ def json_call_grammar(
         )
     if not calls:
         raise ValueError(f"no function named {only!r} to build a grammar for")
+    if as_list:
+        call = builder.rule("one-call", " | ".join(calls))
+        more = f'( ws "," ws {call} ){{0,{max_calls - 1}}}' if max_calls > 1 else ""
+        body = (
+            f'{literal(prefix)} "[" ws {call} {more} ws "]"'
+            if prefix
+            else f'"[" ws {call} {more} ws "]"'
+        )
+        return builder.build(body + (f" {literal(suffix)}" if suffix else ""))
     one = builder.rule("one-call", f"{literal(prefix)} ( {' | '.join(calls)} ) {literal(suffix)}")
     # Parallel calls: up to max_calls, separated by a newline.
     newline = literal("\n")
     root = one if max_calls <= 1 else f"{one} ( {newline} {one} ){{0,{max_calls - 1}}}"
     return builder.build(root)
+
+
+def _class_char(ch: str) -> str:
+    """``ch`` escaped for use inside a GBNF character class."""
+    return "\\" + ch if ch in "\\]^-[" else ch.replace("\n", "\\n")
+
+
+def text_without(marker: str) -> str:
+    """A GBNF expression: any text in which ``marker`` does not occur.
+
+    One repetition of: a character that cannot start the marker, or a
+    prefix of the marker followed by a character that breaks it (and cannot
+    start it again). So the marker can only appear where the grammar puts it.
+    """
+    if not marker:
+        raise ValueError("empty marker")
+    first = _class_char(marker[0])
+    options = [f"[^{first}]"]
+    for end in range(1, len(marker)):
+        breaker = _class_char(marker[end])
+        options.append(f"{literal(marker[:end])} [^{breaker}{first}]")
+    return "( " + " | ".join(options) + " )*"
+
+
+def text_or_calls_grammar(calls_grammar: str, marker: str) -> str:
+    """Free text, then optionally the calls of ``calls_grammar`` (which start at ``marker``).
+
+    For ``tool_choice: "auto"`` where the upstream has no lazy grammar: the
+    model may answer in prose, but once it writes the call marker the call
+    is held to the grammar to its end. Rule names of ``calls_grammar`` are
+    kept; its ``root`` becomes ``calls``.
+    """
+    lines = calls_grammar.splitlines()
+    renamed = [
+        "calls ::= " + line.removeprefix("root ::= ") if line.startswith("root ::= ") else line
+        for line in lines
+    ]
+    if not any(line.startswith("calls ::= ") for line in renamed):
+        raise ValueError("the calls grammar has no root rule")
+    head = ["root ::= free-text calls?", f"free-text ::= {text_without(marker)}"]
+    return "\n".join(head + renamed) + "\n"
+
+
+def marked_calls_grammar(
+    functions: Sequence[FunctionSchema],
+    *,
+    call_open: str,
+    name_sep: str,
+    call_close: str = "",
+    start: str = "",
+    end: str = "",
+    only: str | None = None,
+    max_calls: int = 1,
+    between: str = "",
+) -> str:
+    """Calls whose name is text between markers, then a JSON arguments object.
+
+    ``between`` separates calls (Functionary v3.2: ``>>>``, its prompt ends with
+    the first one).
+    ``start (call_open NAME name_sep {args} call_close)+ end``: Mistral v11's
+    ``[TOOL_CALLS]name[ARGS]{...}``, DeepSeek's calls between its tool-call tokens
+    (wrappers/deepseek.py).
+    """
+    builder = GrammarBuilder()
+    calls: list[str] = []
+    for index, function in enumerate(functions):
+        name = function["name"]
+        if only is not None and name != only:
+            continue
+        arguments = builder.object_rule(_parameters(function), f"arguments-{index}-{name}")
+        closing = f" {literal(call_close)}" if call_close else ""
+        calls.append(
+            builder.rule(
+                f"call-{index}-{name}",
+                f"{literal(call_open + name + name_sep)} {arguments}{closing}",
+            )
+        )
+    if not calls:
+        raise ValueError(f"no function named {only!r} to build a grammar for")
+    one = builder.rule("one-call", " | ".join(calls))
+    separator = f"{literal(between)} " if between else ""
+    body = one if max_calls <= 1 else f"{one} ( {separator}{one} ){{0,{max_calls - 1}}}"
+    parts = [literal(start)] if start else []
+    parts.append(body)
+    if end:
+        parts.append(literal(end))
+    return builder.build(" ".join(parts))
+
+
+def xml_calls_grammar(
+    functions: Sequence[FunctionSchema],
+    *,
+    only: str | None = None,
+    max_calls: int = 1,
+    call_open: str = "<tool_call>\n",
+    call_close: str = "</tool_call>",
+) -> str:
+    """Qwen3-Coder's XML calls: one ``<parameter=key>`` tag per argument, values as text::
+
+        <tool_call>
+        <function=get_weather>
+        <parameter=city>
+        Paris
+        </parameter>
+        </function>
+        </tool_call>
+
+    A string value is any text without ``</parameter>``; numbers, booleans and
+    enums are written bare; objects and arrays as JSON. Required parameters
+    come first in schema order, then the optional ones, each optional.
+    """
+    builder = GrammarBuilder()
+    string_value = builder.rule("text-value", text_without("\n</parameter>"))
+    calls: list[str] = []
+    for index, function in enumerate(functions):
+        name = function["name"]
+        if only is not None and name != only:
+            continue
+        params = _parameters(function)
+        properties: dict[str, Any] = params.get("properties") or {}
+        required = [k for k in params.get("required", []) if k in properties]
+        optional = [k for k in properties if k not in required]
+        parts: list[str] = []
+        for key in [*required, *optional]:
+            value = _xml_value(builder, properties[key], f"value-{index}-{key}", string_value)
+            tag = builder.rule(
+                f"param-{index}-{key}",
+                f"{literal(f'<parameter={key}>' + chr(10))} {value} {literal(chr(10) + '</parameter>' + chr(10))}",
+            )
+            parts.append(tag if key in required else f"{tag}?")
+        body = " ".join(parts)
+        calls.append(
+            builder.rule(
+                f"call-{index}-{name}",
+                f"{literal(call_open + '<function=' + name + '>' + chr(10))} {body} "
+                f"{literal('</function>' + chr(10) + call_close)}".replace("  ", " "),
+            )
+        )
+    if not calls:
+        raise ValueError(f"no function named {only!r} to build a grammar for")
+    one = builder.rule("one-call", " | ".join(calls))
+    newline = literal("\n")
+    root = one if max_calls <= 1 else f"{one} ( {newline} {one} ){{0,{max_calls - 1}}}"
+    return builder.build(root)
+
+
+def _xml_value(builder: GrammarBuilder, schema: Any, name: str, string_value: str) -> str:
+    """One parameter's value as Qwen3-Coder writes it (text, not JSON, for scalars)."""
+    if not isinstance(schema, dict):
+        return string_value
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        options = [literal(v) if isinstance(v, str) else json_literal(v) for v in schema["enum"]]
+        return builder.rule(name, " | ".join(options))
+    kind = schema.get("type")
+    if kind == "string":
+        return string_value
+    if kind in ("integer", "number", "boolean", "null"):
+        return builder.primitive(str(kind))
+    if kind in ("object", "array") or "properties" in schema:
+        return builder.schema_rule(schema, name)
+    return string_value

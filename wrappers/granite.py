@@ -29,6 +29,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -74,9 +75,22 @@ class GraniteWrapper(ToolFormatWrapper):
         "\\[\\s*\\{",
     )
     call_start: ClassVar[str] = TOOL_CALL
+    grammar_trigger: ClassVar[str] = TOOL_CALL
     #: Granite 3.1 / 3.2 write ``<tool_call>`` as text, then the list (Hermes writes an object).
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"(?:<\|tool_call\|>|<tool_call>)\s*\[")
     stop: ClassVar[tuple[str, ...]] = (END,)
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return json_call_grammar(
+            functions,
+            prefix=TOOL_CALL,
+            suffix="",
+            only=only,
+            as_list=True,
+            max_calls=4 if parallel and only is None else 1,
+        )
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]

@@ -46,7 +46,9 @@ from wrappers.grammar import json_call_grammar
 from wrappers.partial_json import parse_prefix
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, partial_call
+from wrappers.tolerance import calls_in_block
 from wrappers.tool_format import (
+    ExtractedCall,
     Extraction,
     ToolFormatWrapper,
     call_from_object,
@@ -72,6 +74,7 @@ TOOLS_POSTAMBLE = (
 class HermesWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = "<tool_call>"
+    grammar_trigger: ClassVar[str] = "<tool_call>"
     # GLM 4.5 and Qwen3-Coder open calls with <tool_call> too, followed by a
     # name or <function=...>; Hermes' is followed by JSON.
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<tool_call>\s*[{\[]")
@@ -132,7 +135,8 @@ class HermesWrapper(ToolFormatWrapper):
             if not found.complete:
                 break
             close = region.find(self.call_end, found.end)
-            if close == -1:
+            if close == -1 or region[found.end : close].strip():
+                # More in the block (several calls in one): read when it is whole.
                 break
             position = close + len(self.call_end)
             while position < len(region) and region[position].isspace():
@@ -144,14 +148,29 @@ class HermesWrapper(ToolFormatWrapper):
         if first == -1:
             return Extraction(text)
         content = text[:first]
-        calls = []
+        calls: list[ExtractedCall] = []
         position = first
         while position != -1:
-            try:
-                value, end = decode_json_at(text, position + len(self.call_start))
-            except json.JSONDecodeError as exc:
-                raise WrapperParseError(f"unreadable JSON after <tool_call>: {exc}", text) from exc
-            calls.append(call_from_object(value))
+            start = position + len(self.call_start)
+            if text.find(self.call_end, start) == -1 and not calls:
+                # Cut off, and the only call: unreadable, so the pipeline retries.
+                # (Next to complete calls a cut-off one is mended: they stand.)
+                try:
+                    value, end = decode_json_at(text, start)
+                except json.JSONDecodeError as exc:
+                    raise WrapperParseError(
+                        f"unreadable JSON after <tool_call>: {exc}", text
+                    ) from exc
+                found = [call_from_object(value)]
+            else:
+                try:
+                    # Broken JSON mended, several calls in one block (wrappers.tolerance).
+                    found, end = calls_in_block(text, start, self.call_end)
+                except json.JSONDecodeError as exc:
+                    raise WrapperParseError(
+                        f"unreadable JSON after <tool_call>: {exc}", text
+                    ) from exc
+            calls.extend(found)
             close = text.find(self.call_end, end)
             after = close + len(self.call_end) if close != -1 else end
             position = text.find(self.call_start, after)

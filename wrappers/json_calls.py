@@ -44,6 +44,8 @@ _SEPARATOR = re.compile(r"[\s;,]*")
 # What a number or literal still being written is made of.
 _SCALAR_CHARS = frozenset("0123456789+-.eEabcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _EMPTY_FENCE = re.compile(r"```[\w-]*\s*```")
+# A key whose value is missing: ``"city": }`` or ``"city": `` at the end.
+_MISSING_VALUE = re.compile(r"""["']\s*:\s*(?:[,}\]]|\Z)""")
 
 
 def is_call_object(value: Any) -> bool:
@@ -154,6 +156,10 @@ def _object_at(text: str, start: int, *, repair: bool) -> tuple[list[ExtractedCa
         if not repair:
             raise WrapperParseError(f"a JSON call is unreadable: {exc}", text) from exc
         end = closing_bracket(text, start) or len(text)
+        if _MISSING_VALUE.search(text, start, end):
+            # A key without its value (cut off there, or left out): a repair
+            # would invent one, so this is a botched call, not a mendable one.
+            raise WrapperParseError(f"a JSON call is unreadable: {exc}", text) from exc
         try:
             value = extract_json_object(text[start:end])
         except WrapperParseError as repair_failed:

@@ -53,6 +53,8 @@ class KimiK2Wrapper(ToolFormatWrapper):
     )
     call_start: ClassVar[str] = SECTION_BEGIN
     stop: ClassVar[tuple[str, ...]] = (IM_END,)
+    # Kimi K2 Thinking may open its call section inside an unclosed <think>.
+    calls_end_reasoning: ClassVar[bool] = True
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]

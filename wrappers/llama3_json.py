@@ -109,6 +109,7 @@ class Llama3JSONWrapper(ToolFormatWrapper):
 
     call_start: ClassVar[str] = PYTHON_TAG
     stop: ClassVar[tuple[str, ...]] = (EOT, EOM, END_OF_TEXT)
+    tolerates_bare_json: ClassVar[bool] = False  # its calls are bare JSON
 
     def __init__(self, date: str = DEFAULT_DATE) -> None:
         self.date = date
@@ -153,7 +154,9 @@ class Llama3JSONWrapper(ToolFormatWrapper):
     def extract_calls(self, text: str) -> Extraction:
         tag = text.find(PYTHON_TAG)
         if tag == -1:
-            found = find_json_calls(text, repair=False)
+            # Bare JSON is this format's own call: broken JSON is mended here
+            # (wrappers.tolerance's fallback is off for it).
+            found = find_json_calls(text, repair=True)
             # Llama 3.2 1B/3B often answer in their pythonic style even when asked for JSON.
             return found if found.calls else find_call_lists(text)
         before, after = text[:tag], text[tag + len(PYTHON_TAG) :]
@@ -174,7 +177,7 @@ class Llama3JSONWrapper(ToolFormatWrapper):
         tag = region.find(PYTHON_TAG)
         if tag == -1:
             # A tag still being written would end the JSON before it.
-            return json_calls_so_far(without_partial_suffix(region, (PYTHON_TAG,)))
+            return json_calls_so_far(without_partial_suffix(region, (PYTHON_TAG,)), repair=True)
         earlier = [
             PartialCall(call.name, arguments_as_json_string(call.arguments))
             for call in _json_calls_before_tag(region[:tag]).calls

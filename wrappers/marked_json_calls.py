@@ -15,10 +15,16 @@ import json
 import re
 from collections.abc import Sequence
 
+import json_repair
+
 from wrappers.base import WrapperParseError
 from wrappers.json_calls import object_calls_so_far, read_object_list
+from wrappers.json_extract import MAX_REPAIR_CHARS
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, decode_json_at
+
+# A key whose value is missing (``"city": }``): a repair would invent one.
+_MISSING_VALUE = re.compile(r"""["']\s*:\s*(?:[,}\]]|\Z)""")
 
 
 def json_calls_after_markers(
@@ -44,7 +50,7 @@ def json_calls_after_markers(
     position = 0
     while (found := _next_marker(text, patterns, position)) is not None:
         content += text[position : found.start()]
-        items, end = _items_at(text, found.end(), found.group())
+        items, end = _items_at(text, found.end(), found.group(), end_markers)
         for item in items:
             calls.append(call_from_object(item, name_keys=name_keys, argument_keys=argument_keys))
         position = _skip_closers(text, end, end_markers)
@@ -103,7 +109,9 @@ def _next_marker(
     return min(hits, key=lambda match: match.start()) if hits else None
 
 
-def _items_at(text: str, position: int, marker: str) -> tuple[list[object], int]:
+def _items_at(
+    text: str, position: int, marker: str, end_markers: Sequence[str] = ()
+) -> tuple[list[object], int]:
     position = _skip_space(text, position)
     if text.startswith("```", position):
         newline = text.find("\n", position)
@@ -114,8 +122,40 @@ def _items_at(text: str, position: int, marker: str) -> tuple[list[object], int]
         if text.startswith("{", position):
             return _objects_at(text, position)
     except json.JSONDecodeError as exc:
-        raise WrapperParseError(f"unreadable calls after {marker.strip()}: {exc}", text) from exc
+        mended = _mended_items(text, position, end_markers)
+        if mended is None:
+            raise WrapperParseError(
+                f"unreadable calls after {marker.strip()}: {exc}", text
+            ) from exc
+        return mended
     raise WrapperParseError(f"{marker.strip()} is not followed by a JSON list of calls", text)
+
+
+def _mended_items(
+    text: str, position: int, end_markers: Sequence[str]
+) -> tuple[list[object], int] | None:
+    """The call objects of broken JSON closed by an end marker, mended (None: not mendable).
+
+    Trailing commas, single quotes, Python literals, a missing brace
+    (``wrappers.tolerance``'s classes) are mended; a list that is cut off
+    (no end marker, and it does not end with ``]`` or ``}``) or a key without
+    its value is not: the pipeline retries.
+    """
+    stops = [i for m in end_markers if (i := text.find(m, position)) != -1]
+    end = min(stops) if stops else len(text)
+    region = text[position:end].rstrip().removesuffix("```").rstrip()
+    if not stops and not region.endswith(("]", "}")):
+        return None  # cut off before its end
+    if len(region) > MAX_REPAIR_CHARS or _MISSING_VALUE.search(region):
+        return None
+    try:
+        value = json_repair.loads(region)
+    except Exception:  # the library's failure modes are not documented
+        return None
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(item, dict) and item for item in items):
+        return None
+    return items, end
 
 
 def _objects_at(text: str, position: int) -> tuple[list[object], int]:

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
+from wrappers.grammar import json_call_grammar, marked_calls_grammar
 from wrappers.json_calls import (
     call_from_json,
     is_call_object,
@@ -33,6 +34,8 @@ from wrappers.tool_format import (
 BOS = "<s>"
 EOS = "</s>"
 TOOL_CALLS = "[TOOL_CALLS]"
+#: Calls a grammar allows in one answer (as Hermes).
+MAX_PARALLEL_CALLS = 4
 # v11: [TOOL_CALLS]name[ARGS]{...}; history also carries [CALL_ID]id before
 # [ARGS], and servers that drop special tokens leave name{...}.
 _NAMED_CALL = re.compile(
@@ -84,7 +87,20 @@ class MistralWrapper(ToolFormatWrapper):
     )
 
     call_start: ClassVar[str] = TOOL_CALLS
+    grammar_trigger: ClassVar[str] = TOOL_CALLS
     stop: ClassVar[tuple[str, ...]] = (EOS,)
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return json_call_grammar(
+            functions,
+            prefix=TOOL_CALLS,
+            suffix="",
+            only=only,
+            as_list=True,
+            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
+        )
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -200,6 +216,17 @@ class MistralV11Wrapper(MistralWrapper):
     """
 
     system_in_last_user: ClassVar[bool] = False
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return marked_calls_grammar(
+            functions,
+            call_open=TOOL_CALLS,
+            name_sep="[ARGS]",
+            only=only,
+            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
+        )
 
     def begin(self, system: str) -> str:
         return BOS + (f"[SYSTEM_PROMPT]{system}[/SYSTEM_PROMPT]" if system else "")

@@ -33,6 +33,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import xml_calls_grammar
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction
@@ -126,6 +127,14 @@ class Qwen3CoderWrapper(XmlArgumentsWrapper):
         r"<function=[^>\n]+>\s*(?:<parameter=|</function>)"
     )
     stop: ClassVar[tuple[str, ...]] = (IM_END, "<|endoftext|>")
+    grammar_trigger: ClassVar[str] = TOOL_CALL
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return xml_calls_grammar(
+            functions, only=only, max_calls=4 if parallel and only is None else 1
+        )
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]

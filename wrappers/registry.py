@@ -54,6 +54,13 @@ _BUILTIN_MODULES = (
     "wrappers.kimi_k2",
     "wrappers.lfm2",
     "wrappers.seed_oss",
+    "wrappers.gemma4",
+    "wrappers.harmony",
+    "wrappers.minimax",
+    "wrappers.deepseek_dsml",
+    "wrappers.functiongemma",
+    "wrappers.nemotron",
+    "wrappers.apertus",
 )
 
 

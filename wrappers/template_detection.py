@@ -72,6 +72,20 @@ class FormatRule:
 
 #: Most specific first; the first matching rule decides.
 RULES: tuple[FormatRule, ...] = (
+    # gpt-oss (harmony): channels, and calls addressed to functions.NAME.
+    FormatRule("harmony", all_of=("<|channel|>", "<|message|>")),
+    # Swiss AI Apertus: <|tools_prefix|>[{"name": {...}}]<|tools_suffix|>.
+    FormatRule("apertus", any_of=("<|tools_prefix|>",)),
+    # NVIDIA Nemotron Nano v2: <TOOLCALL>[...]</TOOLCALL>, <SPECIAL_11> turns.
+    FormatRule("nemotron", any_of=("<TOOLCALL>", "<AVAILABLE_TOOLS>")),
+    # FunctionGemma: <start_function_call>call:NAME{...}<end_function_call>.
+    FormatRule("functiongemma", any_of=("<start_function_call>", "<start_function_declaration>")),
+    # Gemma 4: <|tool_call>call:NAME{...}<tool_call|>, <|turn> turns.
+    FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
+    # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
+    FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
+    # MiniMax M2: <minimax:tool_call><invoke name=...>.
+    FormatRule("minimax-m2", any_of=("<minimax:tool_call>", "]~b]ai")),
     # DeepSeek V3 / R1 (and its Qwen / Llama distills): full-width bars and ▁.
     FormatRule("deepseek", any_of=("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>")),  # noqa: RUF001
     # Command R7B (<|START_ACTION|>) and Command R+ ("Action:" + a ```json list).

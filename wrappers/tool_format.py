@@ -41,12 +41,14 @@ from wrappers.base import (
     arguments_as_json_string,
 )
 from wrappers.conversation import Turn, merge_parallel_calls, split_conversation
+from wrappers.grammar import text_or_calls_grammar
 from wrappers.streaming import (
     PartialCall,
     Snapshot,
     compile_opener,
     find_opener,
     held_text,
+    partial_match_start,
     safe_content_end,
     split_reasoning_partial,
 )
@@ -111,6 +113,10 @@ class ToolFormatWrapper(NativeWrapper):
     supports_parallel_calls: ClassVar[bool] = True
     #: The text that opens a call in the output (``"<tool_call>"``).
     call_start: ClassVar[str] = ""
+    #: The text every answer's calls start with, and that :meth:`call_grammar`'s
+    #: grammar starts with: under ``auto`` the grammar applies from it on.
+    #: Empty: the format is not constrained under ``auto``.
+    grammar_trigger: ClassVar[str] = ""
     #: End-of-turn strings; generation stops there.
     stop: ClassVar[tuple[str, ...]] = ()
 
@@ -142,12 +148,38 @@ class ToolFormatWrapper(NativeWrapper):
     #: per format once its whole case table streams exactly as it parses
     #: (tests/unit/test_stream_contract.py); until then its answer is sent at the end.
     streams_content: ClassVar[bool] = False
+    #: Does :meth:`parse` fall back on calls written as bare JSON, without the
+    #: format's markers (:func:`wrappers.tolerance.bare_json_calls`)? Formats
+    #: whose own reader finds bare JSON anyway turn it off.
+    tolerates_bare_json: ClassVar[bool] = True
+    #: Does a call opener end an unclosed ``<think>`` block? Kimi K2 Thinking
+    #: sometimes starts its calls without writing ``</think>`` first (vLLM's
+    #: ``KimiK2ReasoningParser`` ends the reasoning at the call section).
+    #: Calls inside a *closed* block are never taken.
+    calls_end_reasoning: ClassVar[bool] = False
 
     def stream_opener_patterns(self) -> tuple[str, ...]:
         """The patterns of :attr:`stream_openers`, or ``call_start`` when none are declared."""
         if self.stream_openers:
             return self.stream_openers
         return (re.escape(self.call_start),) if self.call_start else ()
+
+    def close_reasoning_at_a_call(self, text: str, *, partial: bool = False) -> str:
+        """``text`` with ``</think>`` put before a call opener inside an unclosed ``<think>``.
+
+        ``partial``: the text is still being written; an opener still being
+        written at its end is cut off (it may yet end the reasoning).
+        """
+        if not self.calls_end_reasoning:
+            return text
+        start = text.find(_THINK_OPEN)
+        if start == -1 or _THINK_CLOSE in text[start:]:
+            return text
+        first = find_opener(text[start:], self._openers)
+        if first == -1:
+            return text[: partial_match_start(text, self._openers)] if partial else text
+        at = start + first
+        return text[:at] + _THINK_CLOSE + text[at:]
 
     def stream_end_tokens(self) -> tuple[str, ...]:
         """End-of-turn tokens that :meth:`parse` removes from the end of the output."""
@@ -156,6 +188,16 @@ class ToolFormatWrapper(NativeWrapper):
     @cached_property
     def _openers(self) -> tuple[regex.Pattern[str], ...]:
         return tuple(compile_opener(p) for p in self.stream_opener_patterns())
+
+    @cached_property
+    def _bare_openers(self) -> tuple[regex.Pattern[str], ...]:
+        """Where a bare JSON call may begin: content is held from there, the call sent at the end."""
+        if not self.tolerates_bare_json:
+            return ()
+        # Imported here: wrappers.tolerance builds on this module.
+        from wrappers.tolerance import BARE_CALL_OPENER
+
+        return (compile_opener(BARE_CALL_OPENER),)
 
     @cached_property
     def _stop_suffixes(self) -> tuple[regex.Pattern[str], ...]:
@@ -173,7 +215,13 @@ class ToolFormatWrapper(NativeWrapper):
     ) -> Snapshot:
         if not self.streams_content:
             return super().stream_snapshot(text, functions, options)
-        split = split_reasoning_partial(text, starts_inside=starts_in_reasoning)
+        closed = self.close_reasoning_at_a_call(text, partial=True)
+        if len(closed) > len(text):
+            # Closed at a call: a </think> may still come and put the call back
+            # in the reasoning. Only the reasoning is certain; the rest waits.
+            split = split_reasoning_partial(closed, starts_inside=starts_in_reasoning)
+            return Snapshot(reasoning=split.reasoning)
+        split = split_reasoning_partial(closed, starts_inside=starts_in_reasoning)
         content, calls = self.stream_answer(split.rest, functions, in_reasoning=split.inside)
         return Snapshot(content=content, reasoning=split.reasoning, calls=calls)
 
@@ -189,12 +237,20 @@ class ToolFormatWrapper(NativeWrapper):
         override it.
         """
         first = find_opener(rest, self._openers)
-        # An opener still being written may start before the first whole one.
-        end = safe_content_end(rest, (*self._openers, *self._stop_suffixes))
+        end = self.content_end(rest)
         if first == -1:
             return held_text(rest[:end]), []
         calls = [] if in_reasoning else self.partial_calls(rest[first:], functions)
         return held_text(rest[: min(first, end)]), calls
+
+    def content_end(self, rest: str) -> int:
+        """Where the content certain so far ends in ``rest``: before any opener
+        (also one still being written, which may start before the first whole
+        one), a bare JSON call's start, or an end token that may end the text."""
+        end = safe_content_end(rest, (*self._openers, *self._bare_openers, *self._stop_suffixes))
+        bare = find_opener(rest, self._bare_openers) if self._bare_openers else -1
+        # A bare call's text is not content; the call comes whole at the end.
+        return end if bare == -1 else min(end, bare)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         """The calls known so far in ``region``, the output from its first call opener on.
@@ -222,15 +278,28 @@ class ToolFormatWrapper(NativeWrapper):
         system, turns = split_conversation(messages)
         offered = functions if options.allow_calls else []
         grammar = None
-        # Only where a call must come: under "auto" the model may answer in prose.
+        triggers: list[str] = []
         if options.grammar and options.call_required and offered:
             grammar = self.call_grammar(
                 offered, options.forced_function, parallel=options.parallel_calls
             )
+        elif options.grammar and offered and self.grammar_trigger:
+            # Under "auto" the model may answer in prose; a call it starts is
+            # held to the grammar to its end.
+            calls = (
+                self.call_grammar(offered, None, parallel=options.parallel_calls)
+                if options.auto_grammar != "none"
+                else None
+            )
+            if calls and options.auto_grammar == "lazy":
+                grammar, triggers = calls, [self.grammar_trigger]
+            elif calls:
+                grammar = text_or_calls_grammar(calls, self.grammar_trigger)
         return Prompt(
             text=self.render_chat(system, merge_parallel_calls(turns), offered),
             stop=self.stop_sequences(),
             grammar=grammar,
+            grammar_triggers=triggers,
         )
 
     def call_grammar(
@@ -245,7 +314,7 @@ class ToolFormatWrapper(NativeWrapper):
         functions: Sequence[FunctionSchema],
         options: RenderOptions | None = None,
     ) -> ParsedOutput:
-        reasoning, text = split_reasoning(raw)
+        reasoning, text = split_reasoning(self.close_reasoning_at_a_call(raw))
         for token in self.stop:
             text = text.removesuffix(token).rstrip()
         try:
@@ -256,6 +325,11 @@ class ToolFormatWrapper(NativeWrapper):
             raise WrapperParseError(
                 f"a {self.call_start or 'tool'} call is unreadable: {exc}", raw
             ) from exc
+        if not extraction.calls and self.tolerates_bare_json:
+            # Imported here: wrappers.tolerance builds on this module.
+            from wrappers.tolerance import bare_json_calls
+
+            extraction = bare_json_calls(extraction.content, functions) or extraction
         calls = [
             ToolCall(name=call.name, arguments=arguments_as_json_string(call.arguments))
             for call in extraction.calls

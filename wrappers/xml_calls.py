@@ -193,8 +193,9 @@ def _is_text(schema: Any) -> bool:
     """Does :func:`typed_arguments` keep a value of this schema as the text it is?"""
     if not isinstance(schema, dict):
         return False
-    types = _schema_types(schema)
-    return (not types or "string" in types) and "null" not in types
+    types = schema_type_order(schema)
+    # Union types are tried in order: the text is the value only if "string" comes first.
+    return (not types or types[0] == "string") and "null" not in types
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -242,38 +243,46 @@ def typed_arguments(arguments: dict[str, Any], function: FunctionSchema | None) 
         if not isinstance(value, str):
             typed[key] = value
         elif isinstance(schema, dict):
-            typed[key] = _convert(value, _schema_types(schema))
+            typed[key] = _convert(value, schema_type_order(schema))
         else:
-            typed[key] = _convert(value, {"object", "array"})
+            typed[key] = _convert(value, ["object", "array"])
     return typed
 
 
-def _schema_types(schema: dict[str, Any]) -> set[str]:
+def schema_type_order(schema: dict[str, Any]) -> list[str]:
+    """The types a schema allows, in the order it declares them (``anyOf`` options in order)."""
     declared = schema.get("type")
-    types: set[str] = set()
+    types: list[str] = []
     if isinstance(declared, str):
-        types.add(declared)
+        types.append(declared)
     elif isinstance(declared, list):
-        types.update(t for t in declared if isinstance(t, str))
+        types.extend(t for t in declared if isinstance(t, str))
     for key in ("anyOf", "oneOf"):
         for option in schema.get(key) or []:
             if isinstance(option, dict):
-                types |= _schema_types(option)
+                types.extend(schema_type_order(option))
     if "enum" in schema and not types:
-        types.add("string")
+        types.append("string")
     # "float" is not JSON Schema but tool definitions use it (vLLM's tests do).
-    return {"number" if t in ("float", "double") else t for t in types}
+    types = ["number" if t in ("float", "double") else t for t in types]
+    return list(dict.fromkeys(types))
 
 
-def _convert(value: str, types: set[str]) -> Any:
-    if not types or "string" in types:
-        if "null" in types and value.strip() in ("null", "None"):
-            return None
+def _convert(value: str, types: list[str]) -> Any:
+    """``value`` as the first of ``types`` it reads as (union types tried in order)."""
+    if not types:
         return value
+    if "null" in types and value.strip() in ("null", "None"):
+        return None
     decoded = _decode_literal(value.strip())
-    if "integer" in types and isinstance(decoded, float) and decoded.is_integer():
-        decoded = int(decoded)
-    return decoded if decoded is not _NOTHING and _fits(decoded, types) else value
+    for kind in types:
+        if kind == "string":
+            return value
+        if kind == "integer" and isinstance(decoded, float) and decoded.is_integer():
+            return int(decoded)
+        if decoded is not _NOTHING and _fits(decoded, {kind}):
+            return decoded
+    return value
 
 
 _NOTHING = object()

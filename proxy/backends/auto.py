@@ -71,6 +71,10 @@ class AutoBackend:
         return self._current.supports_json_schema if self._current is not None else False
 
     @property
+    def supports_lazy_grammar(self) -> bool:
+        return bool(getattr(self._current, "supports_lazy_grammar", False))
+
+    @property
     def backend(self) -> Backend | None:
         """The backend in use, None until the upstream has been identified."""
         return self._current

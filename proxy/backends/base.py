@@ -91,8 +91,13 @@ class GenerationParams:
     #: Upstream model name, for servers that route by it.
     model: str | None = None
     #: JSON schema the output must follow, for backends that take one instead
-    #: of a grammar (Ollama's ``format``); nothing fills it yet.
+    #: of a grammar (Ollama's ``format``, LM Studio's and vLLM's ``response_format``).
     json_schema: dict[str, Any] | None = None
+    #: ``grammar`` applies only from the first of ``grammar_triggers`` on (text
+    #: before it is free): llama.cpp's llama-server only; a backend that cannot
+    #: do this sends no grammar rather than force a call (``supports_lazy_grammar``).
+    grammar_lazy: bool = False
+    grammar_triggers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -287,7 +287,8 @@ def _completion_kwargs(params: GenerationParams, cancelled: threading.Event) -> 
         value = getattr(params, name)
         if value is not None:
             kwargs[name] = value
-    if params.grammar:
+    # llama-cpp-python has no lazy grammar: under "auto" the answer stays free.
+    if params.grammar and not params.grammar_lazy:
         kwargs["grammar"] = _grammar(params.grammar)
     return kwargs
 

@@ -131,10 +131,18 @@ class _LlamaServer(_LlamaCppServer):
         # then /embeddings, which answers per-token vectors, is asked instead.
         self._per_token_embeddings = False
 
+    supports_lazy_grammar = True
+
     def build_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
         # Reuse the KV cache for the prefix this prompt shares with the last
         # one: MemGPT's system prompt and memory are the same turn after turn.
-        return {**super().build_body(prompt, params), "cache_prompt": True}
+        body = {**super().build_body(prompt, params), "cache_prompt": True}
+        if params.grammar and params.grammar_lazy:
+            # common/chat.h: COMMON_GRAMMAR_TRIGGER_TYPE_WORD is 1; the grammar
+            # applies from the trigger word on, the word included.
+            body["grammar_lazy"] = True
+            body["grammar_triggers"] = [{"type": 1, "value": w} for w in params.grammar_triggers]
+        return body
 
     def stream_fields(self) -> dict[str, Any]:
         # /completion knows no stream_options: the last object carries the counts.
@@ -247,6 +255,11 @@ class LlamaCppBackend(HTTPBackend):
         self._llama_cpp_python = _LlamaCppPython(config, client=self._client)
         self._server: _LlamaCppServer | None = None
         self._probing = asyncio.Lock()
+
+    @property
+    def supports_lazy_grammar(self) -> bool:
+        """llama-server takes grammar triggers; llama-cpp-python's server does not."""
+        return self._server is self._llama_server
 
     @property
     def server(self) -> str | None:

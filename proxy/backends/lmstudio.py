@@ -13,7 +13,10 @@ model's chat template)::
     -> {"choices": [{"message": {"content"}, "finish_reason"}], "usage": {...}}
 
 LM Studio fixes the context window when it loads the model, so none is sent
-per request; it takes no GBNF grammar. Checked against MemGPT 0.3.25's
+per request; it takes no GBNF grammar, but constrains the output to a JSON
+schema given as OpenAI's ``response_format`` (``{"type": "json_schema",
+"json_schema": {"name", "strict", "schema"}}``, LM Studio 0.3.x), which
+fcproxy fills from :attr:`GenerationParams.json_schema`. Checked against MemGPT 0.3.25's
 ``local_llm/lmstudio/api.py``. MemGPT also sent
 ``"lmstudio": {"context_overflow_policy": 0}``; LM Studio 0.3 rejects that
 number (letta#1782), so it is not sent: set the overflow policy to "stop at
@@ -42,6 +45,7 @@ class LMStudioBackend(TextCompletionBackend):
     generate_path = "/v1/completions"
     # LM Studio can hold several models and picks one by this name.
     sends_model = True
+    takes_response_format = True
     # It picks the embedding model by the request's "model" too.
     embeddings_path = "/v1/embeddings"
 

@@ -26,7 +26,12 @@ tokens (``CompletionRequest``); fcproxy always sends max tokens.
 No grammar is sent: vLLM's ``guided_grammar`` (``structured_outputs.grammar``
 from 0.12) takes the grammar language of its structured-output backend
 (xgrammar's EBNF, guidance's Lark), not llama.cpp's GBNF, and the field name
-depends on the version; so ``supports_grammar`` is False.
+depends on the version; so ``supports_grammar`` is False. A JSON schema is
+sent as OpenAI's ``response_format`` (``{"type": "json_schema", "json_schema":
+{"name", "strict", "schema"}}``): vLLM's ``CompletionRequest`` has taken it
+since 0.6 and still does, while ``guided_json`` went away in 0.12 and
+``structured_outputs`` only came in 0.10, so it is the one field every
+version reads.
 
 Every request names a model: the request's, else ``upstream_model``, else
 the first one ``/v1/models`` lists (vLLM before 0.6 required it).
@@ -58,6 +63,7 @@ class OpenAICompletionsBackend(TextCompletionBackend):
     name = "openai-completions"
     generate_path = "/v1/completions"
     sends_model = True
+    takes_response_format = True
     embeddings_path = "/v1/embeddings"
     #: vLLM's tokenizer endpoint (at the root, not under /v1).
     tokenize_path = "/tokenize"

@@ -89,6 +89,12 @@ class TextCompletionBackend(HTTPBackend):
     context_window_field: ClassVar[str | None] = None
     #: ``None`` where the dialect takes no GBNF grammar.
     grammar_field: ClassVar[str | None] = None
+    #: True where the dialect takes OpenAI's ``response_format: {"type": "json_schema",
+    #: ...}`` on its completions (LM Studio, vLLM): the output schema goes there.
+    takes_response_format: ClassVar[bool] = False
+    #: Whether ``GenerationParams.grammar_lazy`` / ``grammar_triggers`` reach the
+    #: upstream (llama-server); where not, a lazy grammar is not sent at all.
+    supports_lazy_grammar: ClassVar[bool] = False
     #: GenerationParams attributes the dialect takes under the same name.
     sampling_fields: ClassVar[tuple[str, ...]] = (
         "temperature",
@@ -116,6 +122,8 @@ class TextCompletionBackend(HTTPBackend):
         super().__init_subclass__(**kwargs)
         # Derived rather than declared, so the flag and the field cannot disagree.
         cls.supports_grammar = cls.grammar_field is not None
+        if cls.takes_response_format:
+            cls.supports_json_schema = True
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
         data = await self.post_json(self.generate_path, await self.request_body(prompt, params))
@@ -264,8 +272,12 @@ class TextCompletionBackend(HTTPBackend):
         fields.update({name: getattr(params, name) for name in self.sampling_fields})
         if self.context_window_field is not None:
             fields[self.context_window_field] = params.context_window
-        if self.grammar_field is not None:
+        if self.grammar_field is not None and (
+            self.supports_lazy_grammar or not params.grammar_lazy
+        ):
             fields[self.grammar_field] = params.grammar
+        if self.takes_response_format and params.json_schema is not None:
+            fields["response_format"] = response_format_field(params.json_schema)
         if self.sends_model:
             fields["model"] = params.model or self.config.model
         body = self.prompt_fields(prompt)
@@ -423,3 +435,11 @@ def as_count(value: Any) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     return None
+
+
+def response_format_field(schema: dict[str, Any]) -> dict[str, Any]:
+    """OpenAI's ``response_format`` holding ``schema`` (LM Studio's and vLLM's field)."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": "response", "strict": True, "schema": schema},
+    }

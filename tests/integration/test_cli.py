@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,9 +16,16 @@ from wrappers.registry import list_wrappers
 FCPROXY = shutil.which("fcproxy")
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
 def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     assert FCPROXY, "`pip install -e .` puts fcproxy on PATH"
-    return subprocess.run([FCPROXY, *args], input=stdin, capture_output=True, text=True, timeout=60)
+    # This checkout's code, whichever checkout the editable install points at.
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [FCPROXY, *args], input=stdin, capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 def test_help_lists_the_subcommands() -> None:

@@ -394,3 +394,17 @@ def test_doctor_against_the_real_llama_server(tmp_path: Path) -> None:
     assert report["context_window"] == 2048  # from /props, what it runs with
     assert "<|im_start|>" in report["chat_template"] and report["template_source"] == "server"
     assert report["wrapper"]
+
+
+async def test_doctor_lists_the_apis_a_client_can_use(fake_upstream: MakeFake) -> None:
+    report = await run_doctor(fake_upstream("llama-server").url)
+    text = format_report(report)
+    for route in (
+        "/v1/chat/completions",
+        "/v1/messages",
+        "/v1/messages/count_tokens",
+        "/v1/responses",
+    ):
+        assert route in text
+    assert "count_tokens (by the server's tokenizer)" in text
+    assert report.to_json()["client_apis"] == report.client_apis

@@ -163,7 +163,9 @@ def test_a_body_that_does_not_arrive_in_time_gets_408_and_the_connection_closes(
     assert stalled.status == 408
     assert stalled.envelope()["code"] == "request_timeout"
     assert "body_timeout" in str(stalled.envelope()["message"])
-    assert 1.0 <= stalled.closed_after < 5
+    # Not before the deadline (less the few ms between this test's clock
+    # starting and the server's), and not long after it.
+    assert 0.9 <= stalled.closed_after < 5
 
 
 def test_a_body_sent_in_time_is_served(make_proxy: MakeProxy) -> None:
@@ -188,7 +190,7 @@ def test_a_head_that_never_completes_is_closed_after_header_timeout(
         partial_headers = stalls.open(proxy.port, PARTIAL_HEADERS)
         # A kept-alive connection: one request served, then half of the next.
         kept_alive = stalls.open(proxy.port, HEAD + BODY)
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 15
         while b"Hello from the fake" not in kept_alive.received and time.monotonic() < deadline:
             stalls.poll(0.1)
         assert kept_alive.status == 200
@@ -200,7 +202,8 @@ def test_a_head_that_never_completes_is_closed_after_header_timeout(
     assert not stalls.open_ones(), "connections held open past header_timeout"
     for quiet in (silent, partial_line):
         assert quiet.received == b"" and quiet.closed_after is not None
-        assert 1.0 <= quiet.closed_after < 5
+        # The deadline, less the few ms between this test's clock and the server's.
+        assert 0.9 <= quiet.closed_after < 5
     for told in (partial_headers, kept_alive):
         assert told.status == 408
         assert told.envelope()["code"] == "request_timeout"

@@ -25,6 +25,8 @@ from wrappers.functionary import FunctionaryV31Wrapper, FunctionaryV32Wrapper, t
 from wrappers.registry import find_entry, get_wrapper
 
 NAMES = ["functionary-v3", "functionary-v3.1"]
+#: Tables of v3.2's syntax only (tests/unit/test_format_contract.py).
+TABLE_WRAPPERS = {"MESSY_OUTPUTS": ["functionary-v3"], "BROKEN": ["functionary-v3"]}
 
 # Sources of the real outputs below.
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/1eeb523c3e0c7ffbd59469f5463dcbdecba3535e/tests/test-chat.cpp"

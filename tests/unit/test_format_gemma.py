@@ -7,14 +7,9 @@ import pytest
 from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import (
     Case,
-    assert_broken,
-    assert_no_call,
-    assert_reads,
     assert_reads_reasoning,
     assert_registered,
-    cases,
     golden_text,
-    raws,
     rendering,
     variants,
 )
@@ -105,21 +100,6 @@ def test_renders_what_the_chat_template_renders(variant: str) -> None:
     # get_weather(city="Paris"unit="celsius"); fcproxy writes valid Python.
     expected = golden_text(NAME, variant).replace('"Paris"unit=', '"Paris", unit=')
     assert rendering(NAME, variant) == expected.replace('"Tokyo"days=', '"Tokyo", days=')
-
-
-@pytest.mark.parametrize(("raw", "content", "calls"), cases(REAL_OUTPUTS + MESSY_OUTPUTS))
-def test_reads_calls(raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(NAME, raw, content, calls)
-
-
-@pytest.mark.parametrize("raw", raws(NO_CALLS))
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert_no_call(NAME, raw)
-
-
-@pytest.mark.parametrize("raw", raws(BROKEN))
-def test_a_broken_call_raises(raw: str) -> None:
-    assert_broken(NAME, raw)
 
 
 def test_reasoning_is_set_aside_and_never_parsed() -> None:

@@ -8,15 +8,8 @@ from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import (
     Case,
     ReasoningCase,
-    assert_broken,
-    assert_no_call,
-    assert_reads,
-    assert_reads_reasoning,
     assert_registered,
-    cases,
     golden_text,
-    raws,
-    reasoning_cases,
     rendering,
     variants,
 )
@@ -206,30 +199,6 @@ REASONING: list[ReasoningCase] = [
 @pytest.mark.parametrize("variant", variants())
 def test_renders_what_the_chat_template_renders(variant: str) -> None:
     assert rendering(NAME, variant) == golden_text(NAME, variant)
-
-
-@pytest.mark.parametrize(("raw", "content", "calls"), cases(REAL_OUTPUTS + MESSY_OUTPUTS))
-def test_reads_calls_with_values_typed_by_the_schema(
-    raw: str, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads(NAME, raw, content, calls, FUNCTIONS)
-
-
-@pytest.mark.parametrize("raw", raws(NO_CALLS))
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert_no_call(NAME, raw)
-
-
-@pytest.mark.parametrize("raw", raws(BROKEN))
-def test_a_broken_call_raises(raw: str) -> None:
-    assert_broken(NAME, raw)
-
-
-@pytest.mark.parametrize(("raw", "reasoning", "content", "calls"), reasoning_cases(REASONING))
-def test_reasoning_is_set_aside_and_never_parsed(
-    raw: str, reasoning: str | None, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads_reasoning(NAME, raw, reasoning, content, calls, FUNCTIONS)
 
 
 def test_past_non_string_values_are_json() -> None:

@@ -9,14 +9,9 @@ from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import TODAY
 from tests.unit.tool_format_cases import (
     Case,
-    assert_broken,
-    assert_no_call,
-    assert_reads,
     assert_reads_reasoning,
     assert_registered,
-    cases,
     golden_text,
-    raws,
     rendering,
     variants,
 )
@@ -176,21 +171,6 @@ def test_renders_what_the_chat_template_renders(variant: str) -> None:
     # The template prints only a message's text: past calls are written into the
     # assistant turn as Granite writes them (the generator does the same).
     assert rendering(NAME, variant) == golden_text(NAME, variant)
-
-
-@pytest.mark.parametrize(("raw", "content", "calls"), cases(REAL_OUTPUTS + MESSY_OUTPUTS))
-def test_reads_calls(raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(NAME, raw, content, calls)
-
-
-@pytest.mark.parametrize("raw", raws(NO_CALLS))
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert_no_call(NAME, raw)
-
-
-@pytest.mark.parametrize("raw", raws(BROKEN))
-def test_a_broken_call_raises(raw: str) -> None:
-    assert_broken(NAME, raw)
 
 
 def test_reasoning_is_set_aside_and_never_parsed() -> None:

@@ -8,14 +8,10 @@ from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import CALLS
 from tests.unit.tool_format_cases import (
     Case,
-    assert_broken,
-    assert_no_call,
-    assert_reads,
+    ReasoningCase,
     assert_reads_reasoning,
     assert_registered,
-    cases,
     golden_text,
-    raws,
     rendering,
     variants,
 )
@@ -170,6 +166,45 @@ NO_CALLS: list[tuple[str, str]] = [
     ("llama.cpp-answer", "Hello, world!\nWhat's up?"),
 ]
 
+# VLLM's Kimi K2 reasoning parser: the call section ends an unclosed <think>
+# (test_extract_reasoning_tool_section_ends_reasoning, "some reasoning<|tool_calls_section_begin|>...").
+VLLM_REASONING = "https://github.com/vllm-project/vllm/blob/0847a95f7ff542cb8c7e8b517841c5a29d84ff1f/tests/reasoning/test_kimi_k2_reasoning_parser.py"
+
+REASONING: list[ReasoningCase] = [
+    (
+        "vllm-call-section-ends-an-unclosed-think",
+        "<think>some reasoning"
+        + SECTION
+        + call("functions.get_weather:0", '{"city": "Beijing"}')
+        + END,
+        "some reasoning",
+        None,
+        [BEIJING],
+    ),
+    (
+        "closed-think-then-call",
+        "<think>I should look it up.</think>"
+        + SECTION
+        + call("functions.get_weather:0", '{"city": "Beijing"}')
+        + END,
+        "I should look it up.",
+        None,
+        [BEIJING],
+    ),
+    (
+        "a-call-in-a-closed-think-is-not-a-call",
+        "<think>maybe "
+        + SECTION
+        + call("functions.get_weather:0", '{"city": "Oslo"}')
+        + END
+        + "</think>It is sunny.",
+        "maybe " + SECTION + call("functions.get_weather:0", '{"city": "Oslo"}') + END,
+        "It is sunny.",
+        [],
+    ),
+    ("unclosed-think-without-a-call", "<think>still thinking", "still thinking", None, []),
+]
+
 BROKEN: list[tuple[str, str]] = [
     # VLLM test_extract_tool_calls_invalid_json: an object left open (vLLM passes it on).
     (
@@ -192,21 +227,6 @@ def test_renders_what_the_chat_template_renders(variant: str) -> None:
     # Call ids are numbered across the conversation as Kimi writes them; results
     # take the ids of the calls they answer, in order.
     assert rendering(NAME, variant) == golden_text(NAME, variant)
-
-
-@pytest.mark.parametrize(("raw", "content", "calls"), cases(REAL_OUTPUTS + MESSY_OUTPUTS))
-def test_reads_calls(raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(NAME, raw, content, calls)
-
-
-@pytest.mark.parametrize("raw", raws(NO_CALLS))
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert_no_call(NAME, raw)
-
-
-@pytest.mark.parametrize("raw", raws(BROKEN))
-def test_a_broken_call_raises(raw: str) -> None:
-    assert_broken(NAME, raw)
 
 
 def test_reasoning_is_set_aside_and_never_parsed() -> None:

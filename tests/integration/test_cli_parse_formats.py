@@ -1,0 +1,109 @@
+"""``fcproxy parse --wrapper auto`` reads every format's parallel calls, given a tools file.
+
+The command runs as a user runs it (a subprocess of this worktree's code);
+the tools file is a list of ``{"type": "function", "function": {...}}``.
+Each output is a real parallel-call output from the format's case table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.unit import (
+    test_format_apertus,
+    test_format_deepseek_dsml,
+    test_format_functiongemma,
+    test_format_gemma4,
+    test_format_glm4,
+    test_format_harmony,
+    test_format_minimax,
+    test_format_nemotron,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: (format module, id of a parallel-call row of its REAL_OUTPUTS)
+PARALLEL = [
+    (test_format_gemma4, "vllm-parallel"),
+    (test_format_harmony, "vllm-parallel"),
+    (test_format_minimax, "vllm-different-functions"),
+    (test_format_deepseek_dsml, "vllm-parallel"),
+    (test_format_glm4, "llama.cpp-glm-4.7-flash-parallel"),
+    (test_format_functiongemma, "vllm-parallel"),
+    (test_format_nemotron, "parallel-in-one-list"),
+    (test_format_apertus, "vllm-parallel"),
+]
+
+
+def fcproxy_parse(raw: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "proxy.cli", "parse", *args],
+        input=raw,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+@pytest.mark.parametrize(("module", "row_id"), PARALLEL, ids=[m.NAME for m, _ in PARALLEL])
+def test_auto_reports_every_parallel_call_of_each_format(
+    module: object, row_id: str, tmp_path: Path
+) -> None:
+    row = next(r for r in module.REAL_OUTPUTS if r[0] == row_id)  # type: ignore[attr-defined]
+    _, raw, _, calls = row
+    tools = tmp_path / "tools.json"
+    functions = module.FUNCTIONS  # type: ignore[attr-defined]
+    tools.write_text(json.dumps([{"type": "function", "function": f} for f in functions]))
+    result = fcproxy_parse(raw, "--wrapper", "auto", "--functions", str(tools))
+    assert result.returncode == 0, result.stderr
+    message = json.loads(result.stdout)
+    got = [
+        (c["function"]["name"], json.loads(c["function"]["arguments"]))
+        for c in message["tool_calls"]
+    ]
+    assert got == calls
+
+
+def test_hermes_reads_the_fenced_json_calls_qwen_coder_writes(tmp_path: Path) -> None:
+    # Issue 13: Qwen2.5-Coder-0.5B-Instruct under tool_choice auto answered BFCL's
+    # parallel questions with fenced JSON instead of <tool_call> blocks.
+    raw = (
+        "```json\n"
+        '{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
+        "```\n```json\n"
+        '{"name": "get_weather", "arguments": {"city": "Rome"}}\n'
+        "```"
+    )
+    tools = tmp_path / "tools.json"
+    tools.write_text(
+        json.dumps(
+            [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": "get_weather",
+                        "parameters": {
+                            "type": "object",
+                            "properties": {"city": {"type": "string"}},
+                        },
+                    },
+                }
+            ]
+        )
+    )
+    result = fcproxy_parse(raw, "--wrapper", "hermes", "--functions", str(tools))
+    assert result.returncode == 0, result.stderr
+    cities = [
+        json.loads(c["function"]["arguments"])["city"]
+        for c in json.loads(result.stdout)["tool_calls"]
+    ]
+    assert cities == ["Paris", "Rome"]

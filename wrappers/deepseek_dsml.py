@@ -1,0 +1,167 @@
+"""DeepSeek V3.2 / V4 (DSML): ``<｜DSML｜function_calls>`` blocks of ``invoke`` / ``parameter`` tags.
+
+The format of DeepSeek-V3.2's chat template (llama.cpp
+``models/templates/DeepSeek-V3.2.jinja``; vLLM
+``vllm/tool_parsers/deepseekv32_tool_parser.py``). The tools, as JSON,
+follow the system prompt with the instructions the template writes; turns
+are ``<｜User｜>...<｜Assistant｜>`` and the assistant's end with
+``<｜end▁of▁sentence｜>``. Thinking is off here (the turn opens with
+``</think>``); a model that thinks anyway has its reasoning set aside::
+
+    <｜begin▁of▁sentence｜>You are a helpful assistant.
+
+    ## Tools
+
+    You have access to a set of tools ...
+    <functions>
+    {"type": "function", "function": {"name": "get_weather", ...}}
+    </functions>
+    <｜User｜>What is the weather in Paris?<｜Assistant｜></think>
+
+and the model answers::
+
+    <｜DSML｜function_calls>
+    <｜DSML｜invoke name="get_weather">
+    <｜DSML｜parameter name="city" string="true">Paris</｜DSML｜parameter>
+    </｜DSML｜invoke>
+    </｜DSML｜function_calls>
+
+``string="false"`` values are JSON; all are then typed by the request's
+schema (:mod:`wrappers.invoke_calls`). Tool results go back in one
+``<function_results>`` block of ``<result>`` tags.
+"""
+# ruff: noqa: RUF001, RUF002  (DeepSeek's tokens use full-width bars)
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from wrappers.base import FunctionSchema
+from wrappers.conversation import Turn
+from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
+from wrappers.registry import WrapperEntry
+from wrappers.streaming import PartialCall
+from wrappers.tool_format import Extraction
+from wrappers.xml_calls import XmlArgumentsWrapper
+
+DSML = "\uff5cDSML\uff5c"
+FUNCTION_CALLS = f"<{DSML}function_calls>"
+FUNCTION_CALLS_END = f"</{DSML}function_calls>"
+BOS = "<\uff5cbegin\u2581of\u2581sentence\uff5c>"
+EOS = "<\uff5cend\u2581of\u2581sentence\uff5c>"
+USER = "<\uff5cUser\uff5c>"
+ASSISTANT = "<\uff5cAssistant\uff5c>"
+FORM = InvokeFormat(
+    prefix=DSML, block_open=FUNCTION_CALLS, block_close=FUNCTION_CALLS_END, strip_values=False
+)
+MAX_PARALLEL_CALLS = 4
+
+TOOLS_INSTRUCTIONS = (
+    "## Tools\n\nYou have access to a set of tools you can use to answer the user's question.\n"
+    f'You can invoke functions by writing a "<{DSML}function_calls>" block like the following '
+    "as part of your reply to the user:\n"
+    f"<{DSML}function_calls>\n"
+    f'<{DSML}invoke name="$FUNCTION_NAME">\n'
+    f'<{DSML}parameter name="$PARAMETER_NAME" string="true|false">$PARAMETER_VALUE'
+    f"</{DSML}parameter>\n...\n</{DSML}invoke>\n"
+    f'<{DSML}invoke name="$FUNCTION_NAME2">\n...\n</{DSML}invoke>\n'
+    f"</{DSML}function_calls>\n\n"
+    "String and scalar parameters should be specified as is without any escaping or quotes, "
+    'while lists and objects should use JSON format. The "string" attribute should be set to '
+    '"true" for string type parameters and "false" for other types (numbers, booleans, '
+    "arrays, objects).\n\n"
+    "If the thinking_mode is enabled, then after function results you should strongly consider "
+    "outputting a thinking block. Here is an example:\n\n"
+    f"<{DSML}function_calls>\n...\n</{DSML}function_calls>\n\n"
+    "<function_results>\n...\n</function_results>\n\n"
+    "<think>...thinking about results</think>\n\n"
+    "Here are the functions available in JSONSchema format:\n<functions>"
+)
+
+
+def tools_block(functions: Sequence[FunctionSchema]) -> str:
+    lines = "".join(
+        "\n" + json.dumps({"type": "function", "function": dict(f)}, ensure_ascii=False)
+        for f in functions
+    )
+    return TOOLS_INSTRUCTIONS + lines + "\n</functions>"
+
+
+def dsml_parameter(key: str, value: Any) -> str:
+    is_text = isinstance(value, str)
+    text = value if is_text else json.dumps(value, ensure_ascii=False)
+    return (
+        f'<{DSML}parameter name="{key}" string="{"true" if is_text else "false"}">'
+        f"{text}</{DSML}parameter>"
+    )
+
+
+class DeepSeekDSMLWrapper(XmlArgumentsWrapper):
+    streams_content: ClassVar[bool] = True
+    call_start: ClassVar[str] = FUNCTION_CALLS
+    call_pattern: ClassVar[re.Pattern[str]] = re.compile(
+        re.escape(FUNCTION_CALLS) + "|" + re.escape(f"<{DSML}invoke")
+    )
+    stream_openers: ClassVar[tuple[str, ...]] = (
+        re.escape(FUNCTION_CALLS),
+        re.escape(f"<{DSML}invoke"),
+    )
+    stop: ClassVar[tuple[str, ...]] = (EOS,)
+
+    def render_chat(
+        self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
+    ) -> str:
+        out = BOS
+        if system:
+            out += system + ("\n\n" + tools_block(functions) + "\n" if functions else "")
+        elif functions:
+            out += tools_block(functions) + "\n"
+        for index, turn in enumerate(turns):
+            if turn.kind == "function":
+                if index == 0 or turns[index - 1].kind != "function":
+                    out += "\n\n<function_results>"
+                out += f"\n<result>{turn.content or ''}</result>"
+                if index + 1 == len(turns) or turns[index + 1].kind != "function":
+                    out += "\n</function_results>\n\n</think>"
+            elif turn.kind == "assistant":
+                out += turn.content or ""
+                if turn.calls:
+                    out += f"\n\n{FUNCTION_CALLS}"
+                    for call in turn.calls:
+                        parameters = "\n".join(
+                            dsml_parameter(k, v) for k, v in call.arguments.items()
+                        )
+                        out += f'\n<{DSML}invoke name="{call.name}">\n{parameters}\n</{DSML}invoke>'
+                    out += f"\n{FUNCTION_CALLS_END}"
+                out += EOS
+            else:
+                out += f"{USER}{turn.content or ''}{ASSISTANT}</think>"
+        if not turns or turns[-1].kind == "assistant":
+            out += f"{USER}\n{ASSISTANT}</think>"
+        return out
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        calls = MAX_PARALLEL_CALLS if parallel and only is None else 1
+        return invoke_grammar(functions, FORM, only, max_calls=calls, string_attribute=True)
+
+    def extract_calls(self, text: str) -> Extraction:
+        return extract_invokes(text, FORM)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        return invokes_so_far(region, FORM, functions)
+
+
+WRAPPER_ENTRIES: list[WrapperEntry] = [
+    WrapperEntry(
+        name="deepseek-dsml",
+        factory=DeepSeekDSMLWrapper,
+        aliases=("deepseek-v3.2", "deepseek-v4", "dsml"),
+        description="DeepSeek V3.2 / V4 <｜DSML｜function_calls> invoke/parameter blocks",
+        family="tool-call",
+    )
+]

@@ -1,0 +1,215 @@
+"""Calls as ``<invoke name="f"><parameter name="k">v</parameter></invoke>`` blocks.
+
+MiniMax M2 and DeepSeek V3.2 / V4 (DSML) write calls the same way, inside a
+block of their own and with their own tag prefix::
+
+    <minimax:tool_call>
+    <invoke name="get_weather">
+    <parameter name="city">Paris</parameter>
+    </invoke>
+    </minimax:tool_call>
+
+    <｜DSML｜function_calls>
+    <｜DSML｜invoke name="get_weather">
+    <｜DSML｜parameter name="city" string="true">Paris</｜DSML｜parameter>
+    </｜DSML｜invoke>
+    </｜DSML｜function_calls>
+
+A value is text (the templates write strings as they are and everything
+else as JSON). DSML says which with ``string="true|false"``: a ``false``
+value is decoded as JSON. Every value is then typed by the request's
+schema (:func:`wrappers.xml_calls.typed_arguments`: ``"1"`` -> 1 for an
+integer, JSON text -> an object where the schema says so, union types in
+order), as vLLM's ``minimax_m2`` and ``deepseekv32`` parsers do.
+
+:class:`InvokeFormat` holds one family's tags; :func:`extract_invokes` reads
+the calls of a whole output and :func:`invokes_so_far` those complete in an
+output still being written (each call leaves whole at its ``</invoke>``).
+"""
+# ruff: noqa: RUF002  (DeepSeek's tokens use full-width bars)
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from wrappers.base import FunctionSchema, WrapperParseError
+from wrappers.grammar import GrammarBuilder, literal
+from wrappers.streaming import PartialCall
+from wrappers.tool_format import ExtractedCall, Extraction
+from wrappers.xml_calls import typed_arguments
+
+_NOT_JSON = object()
+
+
+@dataclass(frozen=True)
+class InvokeFormat:
+    """One family's tags: ``prefix`` before ``invoke`` / ``parameter``, and its block."""
+
+    prefix: str
+    block_open: str
+    block_close: str
+    #: Strip whitespace around values (MiniMax's reference parser does; DSML's
+    #: template writes values flush against their tags).
+    strip_values: bool = True
+
+    @cached_property
+    def invoke(self) -> re.Pattern[str]:
+        p = re.escape(self.prefix)
+        return re.compile(rf"<{p}invoke\s+name\s*=\s*[\"']?([^\"'>]+?)[\"']?\s*>")
+
+    @cached_property
+    def invoke_close(self) -> str:
+        return f"</{self.prefix}invoke>"
+
+    @cached_property
+    def parameter(self) -> re.Pattern[str]:
+        p = re.escape(self.prefix)
+        return re.compile(
+            rf"<{p}parameter\s+name\s*=\s*[\"']?([^\"'>]+?)[\"']?"
+            rf"(?:\s+string\s*=\s*[\"']?(true|false)[\"']?)?\s*>"
+        )
+
+    @cached_property
+    def parameter_close(self) -> str:
+        return f"</{self.prefix}parameter>"
+
+
+def read_invoke(text: str, match: re.Match[str], form: InvokeFormat) -> tuple[ExtractedCall, int]:
+    """The call whose ``<invoke name=...>`` tag is ``match``, and where its block ends.
+
+    Raises :class:`WrapperParseError` when ``</invoke>`` never comes (cut off).
+    """
+    name = match.group(1).strip()
+    close = text.find(form.invoke_close, match.end())
+    if close == -1:
+        raise WrapperParseError(f"the call to {name} is cut off (no {form.invoke_close})", text)
+    body = text[match.end() : close]
+    arguments: dict[str, Any] = {}
+    parameters = list(form.parameter.finditer(body))
+    for index, parameter in enumerate(parameters):
+        next_start = parameters[index + 1].start() if index + 1 < len(parameters) else len(body)
+        value_end = body.find(form.parameter_close, parameter.end())
+        if value_end == -1 or value_end > next_start:
+            value_end = next_start  # a missing closing tag, where the next one follows
+        value = body[parameter.end() : value_end]
+        value = value.strip() if form.strip_values else _strip_layout(value)
+        arguments[parameter.group(1).strip()] = _value(value, parameter.group(2))
+    return ExtractedCall(name, arguments), close + len(form.invoke_close)
+
+
+def _strip_layout(value: str) -> str:
+    return value.removeprefix("\n").removesuffix("\n")
+
+
+def _value(text: str, string: str | None) -> Any:
+    if string != "false":
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text  # the schema decides (typed_arguments), as for any text
+
+
+def extract_invokes(text: str, form: InvokeFormat) -> Extraction:
+    """Every ``<invoke>`` call in ``text``, inside its block or not, and the text around.
+
+    The block tags are optional (models drop them); a block that opens and
+    holds no complete call raises :class:`WrapperParseError` (cut off).
+    """
+    content = ""
+    calls: list[ExtractedCall] = []
+    position = 0
+    while (match := form.invoke.search(text, position)) is not None:
+        start = match.start()
+        block = text.rfind(form.block_open, position, start)
+        if block != -1 and not text[block + len(form.block_open) : start].strip():
+            start = block
+        content += text[position:start]
+        call, end = read_invoke(text, match, form)
+        calls.append(call)
+        after = _skip_space(text, end)
+        if text.startswith(form.block_close, after):
+            end = after + len(form.block_close)
+        position = end
+    rest = text[position:]
+    if form.block_open in rest:
+        raise WrapperParseError(f"{form.block_open} holds no complete call", text)
+    return Extraction(content + rest, calls)
+
+
+def invokes_so_far(
+    region: str, form: InvokeFormat, functions: Sequence[FunctionSchema]
+) -> list[PartialCall]:
+    """The calls complete so far in ``region`` (the output from its first call on), typed."""
+    schemas = {f.get("name"): f for f in functions}
+    calls: list[PartialCall] = []
+    position = 0
+    while (match := form.invoke.search(region, position)) is not None:
+        between = region[position : match.start()]
+        if between.replace(form.block_open, "").replace(form.block_close, "").strip():
+            break  # text between calls: parse() decides what it is
+        if region.find(form.invoke_close, match.end()) == -1:
+            break
+        call, position = read_invoke(region, match, form)
+        raw = call.arguments if isinstance(call.arguments, dict) else {}
+        arguments = typed_arguments(raw, schemas.get(call.name))
+        calls.append(PartialCall(call.name, json.dumps(arguments, ensure_ascii=False)))
+    return calls
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
+def invoke_grammar(
+    functions: Sequence[FunctionSchema],
+    form: InvokeFormat,
+    only: str | None,
+    *,
+    max_calls: int,
+    string_attribute: bool = False,
+) -> str:
+    """A GBNF grammar for an answer that is one block of ``<invoke>`` calls.
+
+    A parameter the schema types as a string is text up to the next tag;
+    any other is JSON valid under its schema. Which parameters come is left
+    to the model (the schema check after parsing reports a missing one).
+    """
+    builder = GrammarBuilder()
+    text = builder.rule("text", "[^<]*")
+    invokes: list[str] = []
+    for index, function in enumerate(functions):
+        name = function["name"]
+        if only is not None and name != only:
+            continue
+        properties = ((function.get("parameters") or {}).get("properties")) or {}
+        options = []
+        for key, schema in properties.items():
+            is_text = isinstance(schema, dict) and schema.get("type") == "string"
+            attribute = f' string="{"true" if is_text else "false"}"' if string_attribute else ""
+            value = text if is_text else builder.schema_rule(schema, f"value-{index}-{key}")
+            opener = f'<{form.prefix}parameter name="{key}"{attribute}>'
+            closer = form.parameter_close + "\n"
+            options.append(f"{literal(opener)} {value} {literal(closer)}")
+        parameters = f"( {' | '.join(options)} )*" if options else ""
+        head = f'<{form.prefix}invoke name="{name}">\n'
+        invokes.append(
+            builder.rule(
+                f"invoke-{index}-{name}",
+                f"{literal(head)} {parameters} {literal(form.invoke_close + chr(10))}",
+            )
+        )
+    if not invokes:
+        raise ValueError(f"no function named {only!r} to build a grammar for")
+    one = builder.rule("one-invoke", " | ".join(invokes))
+    calls = one if max_calls <= 1 else f"{one}{{1,{max_calls}}}"
+    return builder.build(
+        f"{literal(form.block_open + chr(10))} {calls} {literal(form.block_close)}"
+    )

@@ -232,7 +232,7 @@ class ChatPipeline:
                 prepared,
                 checked,
                 was_repaired,
-                worth_retrying and attempt < max_attempts,
+                worth_retrying and attempt < max_attempts and time.perf_counter() < deadline,
                 time.perf_counter() - parse_started,
             )
             if not worth_retrying:
@@ -470,6 +470,8 @@ class ChatPipeline:
             return
         if retry:
             outcome = "retried"
+        elif checked.content_problem is not None:
+            outcome = "failed"
         elif checked.problem is not None:
             outcome = "failed" if prepared.normalized.choice.call_required else "no_call"
         else:

@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 from fastapi import Request
+from starlette.requests import ClientDisconnect
 
 from proxy.access import require_json
 from proxy.json_body import JsonBody, read_json_body
@@ -41,18 +42,27 @@ async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
     ``http.disconnect``: waiting for it costs nothing while the client stays.
     """
     task = asyncio.ensure_future(work)
+    left = False
 
     async def watch() -> None:
+        nonlocal left
         while True:
             message = await request.receive()
             if message["type"] == "http.disconnect":
                 logger.info("client disconnected; cancelling the upstream request")
+                left = True
                 task.cancel()
                 return
 
     watcher = asyncio.create_task(watch())
     try:
         return await task
+    except asyncio.CancelledError:
+        if not left:
+            raise  # the server is stopping: let the cancellation through
+        # Nobody is there to answer: end the request quietly, not as an
+        # application error with a traceback in the log.
+        raise ClientDisconnect() from None
     finally:
         watcher.cancel()
 

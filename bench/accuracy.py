@@ -170,6 +170,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--log", type=Path, default=Path(tempfile.gettempdir()) / "accuracy.jsonl")
     parser.add_argument("--report", type=Path, help="print the tables of a logged run and exit")
+    parser.add_argument(
+        "--modes", nargs="+", choices=list(MODES), default=list(MODES), help="a subset of the modes"
+    )
     args = parser.parse_args()
     if args.report:
         report(read_log(args.report), f"from {args.report}")
@@ -184,13 +187,14 @@ def main() -> None:
         llama = start_llama_server(Path(tmp) / "llama-server.log", n_ctx=4096)
         proxies: dict[str, ServerThread] = {}
         try:
-            for mode, options in MODES.items():
+            for mode in args.modes:
+                options = MODES[mode]
                 settings = Settings(
                     upstream=llama.url, backend="llamacpp", wrapper="hermes", **options
                 )
                 proxies[mode] = ServerThread(create_app(settings), name=f"fcproxy {mode}").start()
-            tallies = {mode: Tally() for mode in MODES}
-            total, done = len(cases) * len(MODES), 0
+            tallies = {mode: Tally() for mode in args.modes}
+            total, done = len(cases) * len(args.modes), 0
             started = time.perf_counter()
             with httpx.Client() as client:
                 for case in cases:
@@ -228,11 +232,11 @@ def interleaved(cases: list[Case]) -> list[Case]:
 
 
 def read_log(path: Path) -> dict[str, Tally]:
-    tallies = {mode: Tally() for mode in MODES}
+    tallies: dict[str, Tally] = {}
     for line in path.read_text().splitlines():
         entry = json.loads(line)
         mode, case = entry.pop("mode"), CASES[entry.pop("case")]
-        tallies[mode].outcomes.append((case, Outcome(**entry)))
+        tallies.setdefault(mode, Tally()).outcomes.append((case, Outcome(**entry)))
     return tallies
 
 

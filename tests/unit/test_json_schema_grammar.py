@@ -28,6 +28,13 @@ PERSON = {
 CASES: list[tuple[str, dict[str, Any], list[Any], list[Any]]] = [
     ("string", {"type": "string"}, ["", 'a "q" \n'], [1, None]),
     ("integer", {"type": "integer"}, [0, -12, 36], [1.5, "1", True]),
+    ("integer-range", {"type": "integer", "minimum": 1, "maximum": 5}, [1, 3, 5], [0, 6, 10, -1]),
+    (
+        "integer-exclusive",
+        {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 24},
+        [1, 23],
+        [0, 24],
+    ),
     ("number", {"type": "number"}, [0, -1.25, 3e5], ["1", None]),
     ("boolean", {"type": "boolean"}, [True, False], [0, "true"]),
     ("null", {"type": "null"}, [None], [0, ""]),

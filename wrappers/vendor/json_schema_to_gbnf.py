@@ -9,6 +9,8 @@ Source: ``llama_cpp/llama_grammar.py`` of llama-cpp-python 0.3.36 (the
 - ``resolve_refs`` no longer fetches ``https://`` references (it imported
   ``requests`` for that): fcproxy fetches nothing on a client's behalf, and
   proxy/tool_schemas.py refuses such schemas before they get here.
+- integers bounded on both sides (at most 1000 values) are listed, so a rating
+  1-5 cannot come out as 9 (marked "fcproxy:" in the code).
 - ``char`` excludes control characters (``\\x00-\\x1F``, ``\\x7F``), as llama.cpp's
   converter does today: a raw newline inside a JSON string is not JSON.
 - the GBNF grammar parser and the sample grammars above ``SPACE_RULE`` are left out.
@@ -173,6 +175,26 @@ RESERVED_NAMES = set(
 
 NON_LITERAL_SET = set("|.()[]{}*+?")
 ESCAPED_IN_REGEXPS_BUT_NOT_IN_LITERALS = set("[]()|{}*+?")
+
+
+#: fcproxy: integer ranges up to this many values are written out.
+_MAX_LISTED_INTEGERS = 1000
+
+
+def _small_int_range(schema):
+    """fcproxy: (low, high) of an integer schema bounded on both sides and small, else None."""
+    low, high = schema.get("minimum"), schema.get("maximum")
+    number = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+    if number(schema.get("exclusiveMinimum")):
+        low = int(schema["exclusiveMinimum"]) + 1
+    if number(schema.get("exclusiveMaximum")):
+        high = int(schema["exclusiveMaximum"]) - 1
+    if not number(low) or not number(high):
+        return None
+    low, high = int(-(-low // 1)), int(high // 1)
+    if high < low or high - low >= _MAX_LISTED_INTEGERS:
+        return None
+    return low, high
 
 
 class SchemaConverter:
@@ -615,6 +637,13 @@ class SchemaConverter:
             return self._add_rule(
                 rule_name, self._add_primitive("object", PRIMITIVE_RULES["object"])
             )
+
+        elif schema_type == "integer" and _small_int_range(schema) is not None:
+            # fcproxy: a bounded integer range (a rating 1-5, an hour 0-23) as its
+            # values; llama.cpp's current converter builds digit-wise rules instead.
+            low, high = _small_int_range(schema)
+            alternatives = " | ".join(f'"{n}"' for n in range(low, high + 1))
+            return self._add_rule(rule_name, f"({alternatives}) space")
 
         else:
             assert schema_type in PRIMITIVE_RULES, f"Unrecognized schema: {schema}"

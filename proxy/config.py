@@ -43,6 +43,7 @@ class SamplingDefaults(BaseModel):
 
     temperature: float | None = None
     top_p: float | None = None
+    top_k: int | None = None
     max_tokens: int | None = None
     seed: int | None = None
     presence_penalty: float | None = None

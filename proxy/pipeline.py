@@ -533,6 +533,7 @@ class ChatPipeline:
             max_tokens=max_tokens,
             temperature=_first(request.temperature, defaults.temperature),
             top_p=_first(request.top_p, defaults.top_p),
+            top_k=_first(request.top_k, defaults.top_k),
             stop=_unique([*prompt.stop, *defaults.stop, *request.stop_list()]),
             seed=_first(request.seed, defaults.seed),
             presence_penalty=_first(request.presence_penalty, defaults.presence_penalty),

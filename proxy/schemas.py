@@ -97,6 +97,8 @@ class ChatCompletionRequest(_Lenient):
     parallel_tool_calls: bool | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
+    #: Not OpenAI's, but vLLM, llama.cpp and Ollama take it on chat completions too.
+    top_k: int | None = Field(default=None, ge=0)
     max_tokens: int | None = Field(default=None, ge=1)
     max_completion_tokens: int | None = Field(default=None, ge=1)
     stop: str | list[str] | None = None

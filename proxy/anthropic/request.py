@@ -17,7 +17,7 @@ Anthropic's shape (docs.anthropic.com, "Messages")::
 becomes ``system`` / ``user`` / ``assistant`` (``tool_calls``) / ``tool``
 messages, ``tools``, ``tool_choice`` (``any`` is ``required``, ``tool`` a named
 function) and ``parallel_tool_calls``. ``stop_sequences`` become ``stop``.
-``top_k`` is accepted and not passed on (no backend takes it yet); ``thinking``
+``top_k`` goes to the upstream's own field (every backend takes one); ``thinking``
 needs nothing: reasoning the model writes comes back as ``thinking`` blocks
 either way. Thinking blocks in the history are dropped, as Anthropic's own
 models drop them from earlier turns.
@@ -103,6 +103,7 @@ def to_chat_request(request: MessagesRequest) -> ChatCompletionRequest:
         "max_tokens": request.max_tokens,
         "temperature": request.temperature,
         "top_p": request.top_p,
+        "top_k": request.top_k,
         "stop": request.stop_sequences or None,
         "stream": bool(request.stream),
     }

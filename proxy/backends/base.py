@@ -80,6 +80,8 @@ class GenerationParams:
     max_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None
+    #: Sample among the k likeliest tokens (0 or None: the upstream's default).
+    top_k: int | None = None
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
     presence_penalty: float | None = None

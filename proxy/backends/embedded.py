@@ -283,7 +283,7 @@ def _completion_kwargs(params: GenerationParams, cancelled: threading.Event) -> 
         # A token check between tokens is how a cancelled request stops.
         "stopping_criteria": StoppingCriteriaList([lambda _ids, _logits: cancelled.is_set()]),
     }
-    for name in ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty"):
+    for name in ("temperature", "top_p", "top_k", "seed", "presence_penalty", "frequency_penalty"):
         value = getattr(params, name)
         if value is not None:
             kwargs[name] = value

@@ -92,7 +92,7 @@ class KoboldCppBackend(TextCompletionBackend):
     context_window_field = "max_context_length"
     grammar_field = "grammar"
     # seed is "sampler_seed" here (build_body); no frequency penalty at all.
-    sampling_fields = ("temperature", "top_p", "presence_penalty")
+    sampling_fields = ("temperature", "top_p", "top_k", "presence_penalty")
     choice_path = ("results", 0)
     models_path = "/api/v1/model"
     health_path = "/api/v1/model"

@@ -77,7 +77,14 @@ from proxy.backends.text_completion import (
 from proxy.errors import EmbeddingsNotSupported, UpstreamError, UpstreamUnavailable
 
 #: GenerationParams attributes that go into ``options`` under the same name.
-_SAME_NAME_OPTIONS = ("temperature", "top_p", "seed", "presence_penalty", "frequency_penalty")
+_SAME_NAME_OPTIONS = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+)
 _NUM_CTX = re.compile(r"^num_ctx\s+(\d+)\s*$", re.MULTILINE)
 
 

@@ -99,6 +99,7 @@ class TextCompletionBackend(HTTPBackend):
     sampling_fields: ClassVar[tuple[str, ...]] = (
         "temperature",
         "top_p",
+        "top_k",
         "seed",
         "presence_penalty",
         "frequency_penalty",

@@ -101,7 +101,7 @@ class WebUILegacyBackend(WebUIFamilyBackend):
     stop_field = "stopping_strings"
     # build_parameters() reads no presence/frequency penalty (it has
     # repetition_penalty instead), so they are not sent.
-    sampling_fields = ("temperature", "top_p", "seed")
+    sampling_fields = ("temperature", "top_p", "top_k", "seed")
     choice_path = ("results", 0)
     models_path = "/api/v1/model"
     model_name_key = "result"

@@ -20,6 +20,7 @@ unreachable -> :class:`UpstreamUnavailable` (502), slow ->
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -32,7 +33,8 @@ import anyio
 import httpx
 import orjson
 
-from proxy import json_codec
+from proxy import __version__, json_codec
+from proxy.backends.aiohttp_transport import AiohttpTransport
 from proxy.backends.exchange import (
     DEFAULT_MAX_UPSTREAM_BYTES,
     Exchange,
@@ -288,7 +290,23 @@ def looks_like_context_overflow(text: str) -> bool:
     return bool(_CONTEXT_OVERFLOW.search(text))
 
 
-_JSON_CONTENT = {"content-type": "application/json"}
+_JSON_CONTENT = (b"content-type", b"application/json")
+_USER_AGENT = (b"user-agent", f"fcproxy/{__version__}".encode())
+
+
+def _upstream_headers(origin: httpx.URL, api_key: str | None) -> list[tuple[bytes, bytes]]:
+    """The headers of every request to an upstream: who asks, and its credentials.
+
+    A URL's ``user:password@`` is sent as Basic auth and wins over the key, as
+    httpx's client did before fcproxy called its transport directly.
+    """
+    headers = [(b"accept", b"*/*"), _USER_AGENT]
+    if origin.userinfo:
+        pair = f"{origin.username}:{origin.password}".encode()
+        headers.append((b"authorization", b"Basic " + base64.b64encode(pair)))
+    elif api_key:
+        headers.append((b"authorization", f"Bearer {api_key}".encode()))
+    return headers
 
 
 class HTTPBackend:
@@ -304,30 +322,38 @@ class HTTPBackend:
     models_path: ClassVar[str | None] = "/v1/models"
     health_path: ClassVar[str] = "/v1/models"
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: UpstreamConfig, transport: AiohttpTransport | None = None) -> None:
         self.config = config
         self.base_url = redact_url(config.url.rstrip("/"))
         #: Cleans quotes of the upstream's answers: a server may echo our
         #: Authorization header (the key, or the URL's password) in an error.
         self.redactor = Redactor.for_upstream(config.url, config.api_key)
-        headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-        # One client per upstream: its connection pool is what keeps latency low.
-        self._client = client or httpx.AsyncClient(
-            base_url=config.url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_connections,
-            ),
+        # One connection pool per upstream: it is what keeps latency low.
+        # Requests go to the transport directly, not through an httpx client:
+        # the client's request building, auth and redirect layers cost more
+        # than the pool itself (bench/RESULTS.md), and fcproxy needs none of
+        # them (no redirects, no cookies, one fixed set of headers).
+        self._transport = transport or AiohttpTransport(
+            max_connections=config.max_connections, connect_timeout=config.connect_timeout
         )
+        origin = httpx.URL(config.url.rstrip("/"))
+        self._headers = _upstream_headers(origin, config.api_key)
+        self._base = str(origin.copy_with(userinfo=b"")) if origin.userinfo else str(origin)
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _url(self, path: str) -> httpx.URL:
+        """The upstream URL of ``path`` (a backend asks for a handful of paths: cached)."""
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = httpx.URL(self._base + path)
+        return url
 
     async def start(self) -> None:
         # Nothing to prepare: connections open on first use.
         return None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._transport.aclose()
 
     @property
     def limits(self) -> UpstreamLimits:
@@ -363,16 +389,16 @@ class HTTPBackend:
         """
         upstream = f"upstream {self.name} server at {self.base_url}"
         clock = ExchangeClock(self.limits)
-        request = self._client.build_request(
+        request = httpx.Request(
             method,
-            path,
+            self._url(path),
             content=None if body is None else json_codec.dumps(body),
-            headers=None if body is None else _JSON_CONTENT,
+            headers=self._headers if body is None else [*self._headers, _JSON_CONTENT],
         )
         deadline, limit = clock.next_deadline()
         try:
             async with asyncio.timeout_at(deadline):
-                response = await self._client.send(request, stream=True)
+                response = await self._transport.handle_async_request(request)
         except TimeoutError:
             raise timed_out(clock, limit, upstream, f"{method} {path}") from None
         except httpx.ConnectTimeout as exc:

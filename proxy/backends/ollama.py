@@ -56,8 +56,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-
+from proxy.backends.aiohttp_transport import AiohttpTransport
 from proxy.backends.base import (
     Embeddings,
     GenerationParams,
@@ -103,8 +102,8 @@ class OllamaBackend(TextCompletionBackend):
     models_path = "/api/tags"
     health_path = "/api/version"
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, client)
+    def __init__(self, config: UpstreamConfig, transport: AiohttpTransport | None = None) -> None:
+        super().__init__(config, transport)
         self._chooser = ModelChooser(self.name, self.base_url, self._local_models)
 
     async def request_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:

@@ -49,8 +49,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import httpx
-
+from proxy.backends.aiohttp_transport import AiohttpTransport
 from proxy.backends.base import GenerationParams, UpstreamConfig, UpstreamProps
 from proxy.backends.model_choice import ModelChooser
 from proxy.backends.text_completion import TextCompletionBackend, as_count, as_text, dig
@@ -68,8 +67,8 @@ class OpenAICompletionsBackend(TextCompletionBackend):
     #: vLLM's tokenizer endpoint (at the root, not under /v1).
     tokenize_path = "/tokenize"
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, client)
+    def __init__(self, config: UpstreamConfig, transport: AiohttpTransport | None = None) -> None:
+        super().__init__(config, transport)
         self._chooser = ModelChooser(self.name, self.base_url, self._listed_models)
         # False once /tokenize answered 404: the server has none, stop asking.
         self._can_tokenize = True

@@ -54,7 +54,7 @@ from proxy.responses_api.request import ResponsesRequest
 from proxy.responses_api.routes import install_responses_routes
 from proxy.responses_api.store import open_store
 from proxy.routing import Router
-from proxy.schemas import ChatCompletionRequest, describe_validation_error
+from proxy.schemas import ChatCompletionRequest, describe_validation_error, parse_chat_request
 from proxy.streaming import ChunkWriter, EventStreamResponse, sse_body, start_stream
 
 logger = logging.getLogger("fcproxy.app")
@@ -111,7 +111,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
                 f"The request body must be a JSON object, not a JSON {type(body).__name__}."
             )
         try:
-            chat_request = ChatCompletionRequest.model_validate(body)
+            chat_request = parse_chat_request(body)
         except ValidationError as exc:
             message, param = describe_validation_error(exc)
             raise InvalidRequestError(message, param=param) from None

@@ -34,13 +34,18 @@ import httpx
 import orjson
 
 from proxy import __version__, json_codec
-from proxy.backends.aiohttp_transport import AiohttpTransport
 from proxy.backends.exchange import (
     DEFAULT_MAX_UPSTREAM_BYTES,
     Exchange,
     ExchangeClock,
     UpstreamLimits,
     timed_out,
+)
+from proxy.backends.upstream_http import (
+    ConnectTimeout,
+    TransportError,
+    UpstreamHTTP,
+    WholeResponse,
 )
 from proxy.errors import (
     ContextLengthExceeded,
@@ -290,22 +295,18 @@ def looks_like_context_overflow(text: str) -> bool:
     return bool(_CONTEXT_OVERFLOW.search(text))
 
 
-_JSON_CONTENT = (b"content-type", b"application/json")
-_USER_AGENT = (b"user-agent", f"fcproxy/{__version__}".encode())
-
-
-def _upstream_headers(origin: httpx.URL, api_key: str | None) -> list[tuple[bytes, bytes]]:
+def _upstream_headers(origin: httpx.URL, api_key: str | None) -> dict[str, str]:
     """The headers of every request to an upstream: who asks, and its credentials.
 
-    A URL's ``user:password@`` is sent as Basic auth and wins over the key, as
-    httpx's client did before fcproxy called its transport directly.
+    A URL's ``user:password@`` is sent as Basic auth and wins over the key (as
+    with the httpx client fcproxy used before).
     """
-    headers = [(b"accept", b"*/*"), _USER_AGENT]
+    headers = {"Accept": "*/*", "User-Agent": f"fcproxy/{__version__}"}
     if origin.userinfo:
         pair = f"{origin.username}:{origin.password}".encode()
-        headers.append((b"authorization", b"Basic " + base64.b64encode(pair)))
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     elif api_key:
-        headers.append((b"authorization", f"Bearer {api_key}".encode()))
+        headers["Authorization"] = f"Bearer {api_key}"
     return headers
 
 
@@ -322,38 +323,27 @@ class HTTPBackend:
     models_path: ClassVar[str | None] = "/v1/models"
     health_path: ClassVar[str] = "/v1/models"
 
-    def __init__(self, config: UpstreamConfig, transport: AiohttpTransport | None = None) -> None:
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
         self.config = config
         self.base_url = redact_url(config.url.rstrip("/"))
         #: Cleans quotes of the upstream's answers: a server may echo our
         #: Authorization header (the key, or the URL's password) in an error.
         self.redactor = Redactor.for_upstream(config.url, config.api_key)
         # One connection pool per upstream: it is what keeps latency low.
-        # Requests go to the transport directly, not through an httpx client:
-        # the client's request building, auth and redirect layers cost more
-        # than the pool itself (bench/RESULTS.md), and fcproxy needs none of
-        # them (no redirects, no cookies, one fixed set of headers).
-        self._transport = transport or AiohttpTransport(
-            max_connections=config.max_connections, connect_timeout=config.connect_timeout
-        )
         origin = httpx.URL(config.url.rstrip("/"))
-        self._headers = _upstream_headers(origin, config.api_key)
-        self._base = str(origin.copy_with(userinfo=b"")) if origin.userinfo else str(origin)
-        self._urls: dict[str, httpx.URL] = {}
-
-    def _url(self, path: str) -> httpx.URL:
-        """The upstream URL of ``path`` (a backend asks for a handful of paths: cached)."""
-        url = self._urls.get(path)
-        if url is None:
-            url = self._urls[path] = httpx.URL(self._base + path)
-        return url
+        self._http = http or UpstreamHTTP(
+            str(origin.copy_with(userinfo=b"")) if origin.userinfo else str(origin),
+            _upstream_headers(origin, config.api_key),
+            max_connections=config.max_connections,
+            connect_timeout=config.connect_timeout,
+        )
 
     async def start(self) -> None:
         # Nothing to prepare: connections open on first use.
         return None
 
     async def aclose(self) -> None:
-        await self._transport.aclose()
+        await self._http.aclose()
 
     @property
     def limits(self) -> UpstreamLimits:
@@ -389,26 +379,19 @@ class HTTPBackend:
         """
         upstream = f"upstream {self.name} server at {self.base_url}"
         clock = ExchangeClock(self.limits)
-        request = httpx.Request(
-            method,
-            self._url(path),
-            content=None if body is None else json_codec.dumps(body),
-            headers=self._headers if body is None else [*self._headers, _JSON_CONTENT],
-        )
+        content = None if body is None else json_codec.dumps(body)
         deadline, limit = clock.next_deadline()
         try:
             async with asyncio.timeout_at(deadline):
-                response = await self._transport.handle_async_request(request)
+                response = await self._http.open(method, path, content)
         except TimeoutError:
             raise timed_out(clock, limit, upstream, f"{method} {path}") from None
-        except httpx.ConnectTimeout as exc:
+        except ConnectTimeout as exc:
             raise UpstreamTimeout(
                 f"The {upstream} accepted no connection within "
                 f"{self.config.connect_timeout:g} s (connect_timeout)."
             ) from exc
-        except httpx.TimeoutException:
-            raise timed_out(clock, limit, upstream, f"{method} {path}") from None
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             raise UpstreamUnavailable(
                 f"Cannot reach the {upstream} ({type(exc).__name__}: "
                 f"{self.redactor.redact(str(exc))}). Is it running?"
@@ -431,7 +414,7 @@ class HTTPBackend:
 
     async def send(
         self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> httpx.Response:
+    ) -> WholeResponse:
         """Send a request and return the whole response whatever its status.
 
         The body is read under the upstream's limits (:meth:`exchange`). For
@@ -445,7 +428,7 @@ class HTTPBackend:
         """Send a request, map transport failures onto proxy errors, return JSON."""
         return self.read_json(method, path, await self.send(method, path, body))
 
-    def raise_for_status(self, method: str, path: str, response: httpx.Response) -> None:
+    def raise_for_status(self, method: str, path: str, response: WholeResponse) -> None:
         """Raise for an error status: a prompt too long, else :class:`UpstreamError`."""
         if response.status_code < 400:
             return
@@ -458,7 +441,7 @@ class HTTPBackend:
             f"HTTP {response.status_code}: {text[:500]}"
         )
 
-    def read_json(self, method: str, path: str, response: httpx.Response) -> Any:
+    def read_json(self, method: str, path: str, response: WholeResponse) -> Any:
         """The JSON of a response; an error status or non-JSON raises as ``request_json`` does."""
         url = f"{self.base_url}{path}"
         self.raise_for_status(method, path, response)

@@ -66,7 +66,6 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
-from proxy.backends.aiohttp_transport import AiohttpTransport
 from proxy.backends.base import (
     Completion,
     Embeddings,
@@ -85,6 +84,7 @@ from proxy.backends.text_completion import (
     dig,
     require_count,
 )
+from proxy.backends.upstream_http import UpstreamHTTP
 from proxy.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -124,8 +124,8 @@ class _LlamaServer(_LlamaCppServer):
     text_in_choice = ("content",)
     health_path = "/health"
 
-    def __init__(self, config: UpstreamConfig, transport: AiohttpTransport | None = None) -> None:
-        super().__init__(config, transport)
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
+        super().__init__(config, http)
         # Whether /v1/embeddings refused this server's pooling type ("none"):
         # then /embeddings, which answers per-token vectors, is asked instead.
         self._per_token_embeddings = False
@@ -247,11 +247,11 @@ class LlamaCppBackend(HTTPBackend):
     supports_grammar = True
     models_path = "/v1/models"  # both serve OpenAI's listing
 
-    def __init__(self, config: UpstreamConfig, transport: AiohttpTransport | None = None) -> None:
-        super().__init__(config, transport)
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
+        super().__init__(config, http)
         # Both speakers share this backend's connection pool.
-        self._llama_server = _LlamaServer(config, transport=self._transport)
-        self._llama_cpp_python = _LlamaCppPython(config, transport=self._transport)
+        self._llama_server = _LlamaServer(config, http=self._http)
+        self._llama_cpp_python = _LlamaCppPython(config, http=self._http)
         self._server: _LlamaCppServer | None = None
         self._probing = asyncio.Lock()
 

@@ -49,10 +49,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from proxy.backends.aiohttp_transport import AiohttpTransport
 from proxy.backends.base import GenerationParams, UpstreamConfig, UpstreamProps
 from proxy.backends.model_choice import ModelChooser
 from proxy.backends.text_completion import TextCompletionBackend, as_count, as_text, dig
+from proxy.backends.upstream_http import UpstreamHTTP
 from proxy.errors import UpstreamError
 
 
@@ -67,8 +67,8 @@ class OpenAICompletionsBackend(TextCompletionBackend):
     #: vLLM's tokenizer endpoint (at the root, not under /v1).
     tokenize_path = "/tokenize"
 
-    def __init__(self, config: UpstreamConfig, transport: AiohttpTransport | None = None) -> None:
-        super().__init__(config, transport)
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
+        super().__init__(config, http)
         self._chooser = ModelChooser(self.name, self.base_url, self._listed_models)
         # False once /tokenize answered 404: the server has none, stop asking.
         self._can_tokenize = True

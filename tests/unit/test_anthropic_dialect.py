@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from proxy.anthropic.events import MessageEventWriter
-from proxy.anthropic.message import stop_reason, tool_input, tool_use_id
+from proxy.anthropic.message import stop_fields, tool_input, tool_use_id
 from proxy.anthropic.request import parse_messages_request, to_chat_request
 from proxy.errors import InvalidRequestError
 from proxy.pipeline import StreamEnd
@@ -169,11 +169,12 @@ def test_a_tool_result_must_answer_the_turn_before() -> None:
 
 def test_answer_helpers() -> None:
     assert tool_use_id("call_abc") == "toolu_abc"
-    assert [stop_reason(r) for r in ("tool_calls", "length", "stop")] == [
+    assert [stop_fields(r, None)["stop_reason"] for r in ("tool_calls", "length", "stop")] == [
         "tool_use",
         "max_tokens",
         "end_turn",
     ]
+    assert stop_fields("stop", "###") == {"stop_reason": "stop_sequence", "stop_sequence": "###"}
     assert tool_input('{"a": 1}') == {"a": 1}
     assert tool_input("[1]") == {} and tool_input("{broken") == {}
 

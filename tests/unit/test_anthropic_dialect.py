@@ -70,6 +70,31 @@ def test_system_blocks_assistant_tool_uses_and_results_become_chat_messages() ->
     ]
 
 
+def test_system_messages_between_the_turns_stay_in_place() -> None:
+    # Claude Code 2.1 (beta mid-conversation-system-2026-04-07) sends a system
+    # message after the first user message: seen in its request to fcproxy.
+    chat = convert(
+        system="A",
+        messages=[
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": "Agent types: ..."},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f"}]},
+            {"role": "system", "content": [{"type": "text", "text": "Mind the tools."}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
+        ],
+        tools=[TOOL],
+    )
+    roles = [(m["role"], m.get("content")) for m in chat["messages"]]
+    assert roles == [
+        ("system", "A"),
+        ("user", "hi"),
+        ("system", "Agent types: ..."),
+        ("assistant", None),
+        ("system", "Mind the tools."),
+        ("tool", ""),
+    ]
+
+
 @pytest.mark.parametrize(
     ("choice", "expected"),
     [
@@ -141,7 +166,7 @@ def test_stop_sequences_and_sampling() -> None:
             },
             "tool_choice.name",
         ),
-        ({"messages": [{"role": "system", "content": "x"}]}, "messages.0.role"),
+        ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
     ],
 )
 def test_bad_requests_name_the_problem(body: dict[str, Any], phrase: str) -> None:

@@ -1,4 +1,4 @@
-"""Node clients for the end-to-end tests (Claude Code), installed once with npm and cached.
+"""Node clients for the end-to-end tests (Claude Code, Codex), installed once with npm and cached.
 
 Like the Python client venvs (tests/e2e/venvs.py), nothing is installed
 globally: ``npm install --prefix`` puts the pinned package under::
@@ -38,6 +38,9 @@ class NpmClient:
 #: Claude Code's CLI; the package pulls its native binary in as an optional
 #: dependency for the platform (@anthropic-ai/claude-code-linux-x64, ...).
 CLAUDE_CODE = NpmClient("@anthropic-ai/claude-code", "2.1.197", "claude")
+#: OpenAI's Codex CLI (the Responses API); its binary comes the same way
+#: (@openai/codex-linux-x64, ...).
+CODEX = NpmClient("@openai/codex", "0.171.0", "codex")
 
 
 def npm_available() -> bool:

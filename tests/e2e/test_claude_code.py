@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.npm_clients import CLAUDE_CODE, ensure_npm_client, npm_available
-from tests.e2e.processes import ServerProcess, start_fcproxy
+from tests.e2e.processes import ServerProcess
+from tests.e2e.scripted_agent import COMMAND, RAN, REQUEST, scripted_fcproxy, shell_agent_model
 from tests.fakes.upstream import FakeUpstream
 
 pytestmark = [
@@ -38,45 +38,15 @@ pytestmark = [
     pytest.mark.skipif(not npm_available(), reason="needs npm and node to install Claude Code"),
 ]
 
-#: The shell has to compute 42: the answer can only hold it if Claude Code ran the command.
-COMMAND = "echo $((6*7))-fcproxy"
-RAN = "42-fcproxy"
-CALL = (
-    "<tool_call>\n"
-    + json.dumps({"name": "Bash", "arguments": {"command": COMMAND, "description": "Print"}})
-    + "\n</tool_call>"
-)
 #: Bash may run without asking (there is nobody to ask); at most 4 turns.
 CLAUDE_FLAGS = ("--allowedTools", "Bash", "--max-turns", "4")
-TOOL_RESPONSE = re.compile(r"<tool_response>\s*(.*?)\s*</tool_response>", re.DOTALL)
-
-
-def model(prompt: str) -> str:
-    """The scripted model: a Bash call for the request, then what the tool answered."""
-    results = TOOL_RESPONSE.findall(prompt)
-    if results:
-        return f"The command printed: {results[-1]}"
-    if COMMAND in prompt:
-        return CALL
-    return "Claude Code test."  # a side request (a title, a summary)
 
 
 @pytest.fixture
-def upstream() -> Iterator[FakeUpstream]:
-    fake = FakeUpstream("llama-server")
-    fake.context_window = 200_000  # Claude Code's prompt is ~11,000 fake tokens
-    fake.script = model
-    with fake:
-        yield fake
-
-
-@pytest.fixture
-def proxy(upstream: FakeUpstream, tmp_path: Path) -> Iterator[ServerProcess]:
-    server = start_fcproxy(
-        upstream.url, "llamacpp", tmp_path / "fcproxy.log", extra_args=("--wrapper", "hermes")
-    )
-    yield server
-    server.stop()
+def served(tmp_path: Path) -> Iterator[tuple[ServerProcess, FakeUpstream]]:
+    model = shell_agent_model("Bash", {"command": COMMAND, "description": "Print"})
+    with scripted_fcproxy(model, tmp_path) as running:
+        yield running
 
 
 def run_claude(proxy: ServerProcess, home: Path, prompt: str) -> dict[str, object]:
@@ -112,9 +82,10 @@ def run_claude(proxy: ServerProcess, home: Path, prompt: str) -> dict[str, objec
 
 
 def test_claude_code_runs_a_bash_call_and_answers_from_its_result(
-    proxy: ServerProcess, upstream: FakeUpstream, tmp_path: Path
+    served: tuple[ServerProcess, FakeUpstream], tmp_path: Path
 ) -> None:
-    answer = run_claude(proxy, tmp_path / "home", f"Run this and tell me what it prints: {COMMAND}")
+    proxy, upstream = served
+    answer = run_claude(proxy, tmp_path / "home", REQUEST)
     assert answer["is_error"] is False, answer
     assert answer["num_turns"] == 2, answer  # the call, then the answer
     assert RAN in str(answer["result"]), answer

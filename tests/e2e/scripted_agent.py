@@ -4,7 +4,9 @@ No model that runs here follows these agents' 10,000-token prompts, so the
 fake llama-server (tests/fakes/upstream.py) answers from this script, on the
 real ``/completion`` wire, in the ``hermes`` format fcproxy is started with:
 a call of the agent's shell tool for the user's request, then a sentence
-quoting the tool result it is sent. The command makes the shell compute
+quoting the tool result it is sent; each after some reasoning in
+``<think>`` tags, which reaches the agent as thinking (Anthropic) or a
+reasoning item (Responses) and comes back in the next request's history. The command makes the shell compute
 ``42``: an answer can only hold :data:`RAN` if the agent ran it.
 """
 
@@ -32,9 +34,9 @@ def shell_agent_model(tool: str, arguments: dict[str, str]) -> Callable[[str], s
     def answer(prompt: str) -> str:
         results = TOOL_RESPONSE.findall(prompt)
         if results:
-            return f"The command printed: {results[-1]}"
+            return f"<think>The tool answered.</think>The command printed: {results[-1]}"
         if COMMAND in prompt:
-            return call
+            return f"<think>The user wants this run.</think>{call}"
         return "Scripted answer."  # a side request (a title, a summary)
 
     return answer

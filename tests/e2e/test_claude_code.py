@@ -89,6 +89,7 @@ def test_claude_code_runs_a_bash_call_and_answers_from_its_result(
     assert answer["is_error"] is False, answer
     assert answer["num_turns"] == 2, answer  # the call, then the answer
     assert RAN in str(answer["result"]), answer
+    assert "think" not in str(answer["result"])  # the reasoning went to a thinking block
     # The Bash call went out in a streamed message Claude Code parsed, and its
     # output came back to the model as the tool result.
     assert any(RAN in prompt and "<tool_response>" in prompt for prompt in upstream.prompts_seen)

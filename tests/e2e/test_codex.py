@@ -113,4 +113,5 @@ def test_codex_runs_a_shell_call_and_answers_from_its_output(
     assert ran and ran[0]["exit_code"] == 0 and RAN in ran[0]["aggregated_output"], events
     said = [i["text"] for i in done if i["type"] == "agent_message"]
     assert said and RAN in said[-1], events
+    assert "think" not in said[-1]  # the reasoning went to a reasoning item
     assert any(RAN in prompt and "<tool_response>" in prompt for prompt in upstream.prompts_seen)

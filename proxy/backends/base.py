@@ -89,7 +89,12 @@ class GenerationParams:
     top_p: float | None = None
     #: Sample among the k likeliest tokens (0 or None: the upstream's default).
     top_k: int | None = None
+    #: The format's and the operator's stop strings: they end the turn.
     stop: list[str] = field(default_factory=list)
+    #: The client's stop sequences: a backend that reports which stop matched
+    #: sends them with ``stop``; the others apply them itself, to know
+    #: (proxy/backends/stops.py).
+    stop_sequences: list[str] = field(default_factory=list)
     seed: int | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
@@ -118,6 +123,8 @@ class Completion:
     completion_tokens: int | None = None
     #: "stop" or "length" when the upstream said which.
     finish_reason: str | None = None
+    #: The stop string that ended the text, where known (proxy/backends/stops.py).
+    stop_word: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,8 @@ class TextDelta:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    #: On the last delta: the stop string that ended the text, where known.
+    stop_word: str | None = None
 
 
 async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
@@ -144,9 +153,11 @@ async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    stop_word: str | None = None
     async for delta in deltas:
         parts.append(delta.text)
         finish_reason = delta.finish_reason or finish_reason
+        stop_word = delta.stop_word or stop_word
         prompt_tokens = delta.prompt_tokens if delta.prompt_tokens is not None else prompt_tokens
         if delta.completion_tokens is not None:
             completion_tokens = delta.completion_tokens
@@ -155,6 +166,7 @@ async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         finish_reason=finish_reason,
+        stop_word=stop_word,
     )
 
 
@@ -165,6 +177,7 @@ async def single_delta(completion: Completion) -> AsyncGenerator[TextDelta, None
         finish_reason=completion.finish_reason,
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
+        stop_word=completion.stop_word,
     )
 
 

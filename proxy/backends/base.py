@@ -20,7 +20,6 @@ unreachable -> :class:`UpstreamUnavailable` (502), slow ->
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -30,10 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import anyio
-import httpx
 import orjson
 
-from proxy import __version__, json_codec
+from proxy import json_codec
 from proxy.backends.exchange import (
     DEFAULT_MAX_UPSTREAM_BYTES,
     Exchange,
@@ -308,21 +306,6 @@ def looks_like_context_overflow(text: str) -> bool:
     return bool(_CONTEXT_OVERFLOW.search(text))
 
 
-def _upstream_headers(origin: httpx.URL, api_key: str | None) -> dict[str, str]:
-    """The headers of every request to an upstream: who asks, and its credentials.
-
-    A URL's ``user:password@`` is sent as Basic auth and wins over the key (as
-    with the httpx client fcproxy used before).
-    """
-    headers = {"Accept": "*/*", "User-Agent": f"fcproxy/{__version__}"}
-    if origin.userinfo:
-        pair = f"{origin.username}:{origin.password}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
-    elif api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    return headers
-
-
 class HTTPBackend:
     """Shared plumbing for HTTP backends: one pooled client and error mapping.
 
@@ -343,10 +326,9 @@ class HTTPBackend:
         #: Authorization header (the key, or the URL's password) in an error.
         self.redactor = Redactor.for_upstream(config.url, config.api_key)
         # One connection pool per upstream: it is what keeps latency low.
-        origin = httpx.URL(config.url.rstrip("/"))
-        self._http = http or UpstreamHTTP(
-            str(origin.copy_with(userinfo=b"")) if origin.userinfo else str(origin),
-            _upstream_headers(origin, config.api_key),
+        self._http = http or UpstreamHTTP.for_url(
+            config.url,
+            config.api_key,
             max_connections=config.max_connections,
             connect_timeout=config.connect_timeout,
         )

@@ -24,6 +24,7 @@ this client sets only the connect timeout.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from typing import Any
 
 import aiohttp
 from yarl import URL
+
+from proxy import __version__
 
 
 class TransportError(Exception):
@@ -55,6 +58,29 @@ class RemoteProtocolError(TransportError):
 
 class UpstreamHTTP:
     """One upstream's connection pool, its base URL and the headers of every request."""
+
+    @classmethod
+    def for_url(
+        cls, url: str, api_key: str | None, *, max_connections: int, connect_timeout: float
+    ) -> UpstreamHTTP:
+        """The client of the upstream at ``url``: who asks, and with which credentials.
+
+        A URL's ``user:password@`` is sent as Basic auth and wins over the key
+        (as with the httpx client fcproxy used before).
+        """
+        origin = URL(url.rstrip("/"))
+        headers = {"Accept": "*/*", "User-Agent": f"fcproxy/{__version__}"}
+        if origin.user is not None:
+            pair = f"{origin.user}:{origin.password or ''}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        elif api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        return cls(
+            str(origin.with_user(None)),
+            headers,
+            max_connections=max_connections,
+            connect_timeout=connect_timeout,
+        )
 
     def __init__(
         self,

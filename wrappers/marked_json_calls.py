@@ -15,11 +15,9 @@ import json
 import re
 from collections.abc import Sequence
 
-import json_repair
-
 from wrappers.base import WrapperParseError
 from wrappers.json_calls import object_calls_so_far, read_object_list
-from wrappers.json_extract import MAX_REPAIR_CHARS
+from wrappers.json_extract import MAX_REPAIR_CHARS, repair_json
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, decode_json_at
 
@@ -149,7 +147,7 @@ def _mended_items(
     if len(region) > MAX_REPAIR_CHARS or _MISSING_VALUE.search(region):
         return None
     try:
-        value = json_repair.loads(region)
+        value = repair_json(region)
     except Exception:  # the library's failure modes are not documented
         return None
     items = value if isinstance(value, list) else [value]

@@ -61,6 +61,7 @@ _BUILTIN_MODULES = (
     "wrappers.functiongemma",
     "wrappers.nemotron",
     "wrappers.apertus",
+    "wrappers.minicpm5",
 )
 
 

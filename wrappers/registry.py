@@ -62,6 +62,7 @@ _BUILTIN_MODULES = (
     "wrappers.nemotron",
     "wrappers.apertus",
     "wrappers.minicpm5",
+    "wrappers.kimi_k3",
 )
 
 

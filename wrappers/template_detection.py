@@ -93,6 +93,8 @@ RULES: tuple[FormatRule, ...] = (
     # Command R7B (<|START_ACTION|>) and Command R+ ("Action:" + a ```json list).
     FormatRule("command-r", any_of=("<|START_ACTION|>",)),
     FormatRule("command-r", all_of=("<|START_OF_TURN_TOKEN|>", "Action:")),
+    # Kimi K3 (XTML): <|open|>tools<|sep|><|open|>call tool="f" index="1"<|sep|>...
+    FormatRule("kimi-k3", all_of=("<|open|>", "<|close|>", "<|sep|>")),
     FormatRule("kimi-k2", any_of=("<|tool_calls_section_begin|>", "<|tool_call_begin|>")),
     # LFM2 lists tools in <|tool_list_start|>; LFM2.5 templates also show <|tool_call_start|>.
     FormatRule("lfm2", any_of=("<|tool_call_start|>", "<|tool_list_start|>")),

@@ -63,6 +63,7 @@ _BUILTIN_MODULES = (
     "wrappers.apertus",
     "wrappers.minicpm5",
     "wrappers.kimi_k3",
+    "wrappers.xlam",
 )
 
 

@@ -88,6 +88,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("minimax-m2", any_of=("<minimax:tool_call>", "]~b]ai")),
     # MiniCPM5: <function name="f"><param name="k">v</param></function> (no <tool_call>).
     FormatRule("minicpm5", all_of=("<function name=", "<param name=")),
+    # Salesforce xLAM-2 (Qwen and Llama based): a bare JSON list of calls.
+    FormatRule("xlam", any_of=("make calls in a single JSON array",)),
     # DeepSeek V3 / R1 (and its Qwen / Llama distills): full-width bars and ▁.
     FormatRule("deepseek", any_of=("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>")),  # noqa: RUF001
     # Command R7B (<|START_ACTION|>) and Command R+ ("Action:" + a ```json list).

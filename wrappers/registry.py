@@ -64,6 +64,7 @@ _BUILTIN_MODULES = (
     "wrappers.minicpm5",
     "wrappers.kimi_k3",
     "wrappers.xlam",
+    "wrappers.olmo3",
 )
 
 

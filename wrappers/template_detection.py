@@ -84,6 +84,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
     # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
     FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
+    # AI2 OLMo 3: Python calls, one per line, in <function_calls> tags.
+    FormatRule("olmo3", any_of=("<function_calls>",)),
     # MiniMax M2: <minimax:tool_call><invoke name=...>.
     FormatRule("minimax-m2", any_of=("<minimax:tool_call>", "]~b]ai")),
     # MiniCPM5: <function name="f"><param name="k">v</param></function> (no <tool_call>).

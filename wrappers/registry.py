@@ -65,6 +65,7 @@ _BUILTIN_MODULES = (
     "wrappers.kimi_k3",
     "wrappers.xlam",
     "wrappers.olmo3",
+    "wrappers.internlm2",
 )
 
 

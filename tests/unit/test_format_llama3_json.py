@@ -178,6 +178,13 @@ REAL_OUTPUTS: list[Sample] = [
 ]
 
 MESSY_OUTPUTS: list[Sample] = [
+    # Only the closing braces missing (the answer stopped there): mended (issue 13).
+    (
+        "closers-missing-after-tag",
+        '<|python_tag|>{"name": "get_weather", "parameters": {"city": "Paris"',
+        None,
+        [("get_weather", {"city": "Paris"})],
+    ),
     (
         "code-fence",
         '```json\n{"name": "get_weather", "parameters": {"city": "Paris"}}\n```',
@@ -244,7 +251,7 @@ NO_CALLS: list[tuple[str, str]] = [
 ]
 
 BROKEN: list[tuple[str, str]] = [
-    ("cut-off-after-tag", '<|python_tag|>{"name": "get_weather", "parameters": {"city": "Paris"'),
+    ("cut-off-after-tag", '<|python_tag|>{"name": "get_weather", "parameters": {"city": "Par'),
     ("bad-json", '{"name": "get_weather", "parameters": {"city": }}'),
     # VLLM test_extract_tool_calls_invalid_json: vLLM answers with the text; fcproxy raises
     # on purpose, so that the pipeline retries a call the model botched.

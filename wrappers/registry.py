@@ -66,6 +66,7 @@ _BUILTIN_MODULES = (
     "wrappers.xlam",
     "wrappers.olmo3",
     "wrappers.internlm2",
+    "wrappers.hunyuan",
 )
 
 

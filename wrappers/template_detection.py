@@ -84,6 +84,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
     # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
     FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
+    # Tencent Hunyuan A13B: <tool_calls>[...]</tool_calls>, <|extra_0|> turn ends.
+    FormatRule("hunyuan-a13b", all_of=("<tool_calls>", "<|extra_0|>")),
     # InternLM2 / 2.5: <|action_start|><|plugin|>{...}<|action_end|>.
     FormatRule("internlm2", any_of=("<|action_start|>", "name=<|plugin|>")),
     # AI2 OLMo 3: Python calls, one per line, in <function_calls> tags.

@@ -3,7 +3,7 @@
 The tables are read through both paths by tests/unit/test_case_tables.py and
 tests/unit/test_stream_contract.py.
 """
-# ruff: noqa: RUF001  (the template is Chinese: full-width punctuation)
+# ruff: noqa: RUF001, RUF003  (the template is Chinese: full-width punctuation)
 
 from __future__ import annotations
 
@@ -195,3 +195,16 @@ def test_detected_from_its_output_and_its_template() -> None:
 
 def test_registered() -> None:
     assert_registered(NAME, HunyuanWrapper, ("hunyuan",))
+
+
+def test_without_tools_the_template_writes_only_its_tokens() -> None:
+    # TEMPLATE's other branch: no instructions, no 用户： / 助手： prefixes.
+    messages = [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+        {"role": "user", "content": "Bye"},
+    ]
+    assert HunyuanWrapper().render(messages, []).text == (
+        "<|startoftext|>Be brief.<|extra_4|>Hi<|extra_0|>Hello<|eos|><|startoftext|>Bye<|extra_0|>"
+    )

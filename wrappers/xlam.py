@@ -39,6 +39,7 @@ from typing import ClassVar
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.generic_json import IM_END, IM_START, GenericJSONWrapper
+from wrappers.grammar import json_call_grammar
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction
@@ -54,6 +55,7 @@ FORMAT_INSTRUCTION = (
     "casual conversation or general advice, respond directly in plain text. "
     "The available tools are:"
 )
+MAX_PARALLEL_CALLS = 4
 #: Markers other formats put around the list; xLAM models write them too.
 WRAPPING_MARKERS = ("[TOOL_CALLS]", "<tool_call>", "</tool_call>")
 
@@ -98,6 +100,15 @@ class XLAMWrapper(GenericJSONWrapper):
             else:
                 out += f"{IM_START}{turn.role}\n{(turn.content or '').strip()}{IM_END}\n"
         return out + f"{IM_START}assistant\n"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        # The answer is the list itself, as the system prompt asks for it.
+        calls = MAX_PARALLEL_CALLS if parallel and only is None else 1
+        return json_call_grammar(
+            functions, prefix="", suffix="", only=only, max_calls=calls, as_list=True
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         found = super().extract_calls(without_wrapping_markers(text))

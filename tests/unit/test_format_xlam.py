@@ -6,6 +6,7 @@ tests/unit/test_stream_contract.py.
 
 from __future__ import annotations
 
+from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import Case, ReasoningCase
 from wrappers.base import FunctionSchema
@@ -159,6 +160,15 @@ def test_a_system_message_replaces_the_default_and_its_instructions() -> None:
         .text
     )
     assert text.startswith('<|im_start|>system\nBe brief.\n{\n    "type": "function"')
+
+
+def test_the_grammar_allows_a_list_of_calls_only() -> None:
+    text = get_wrapper(NAME).call_grammar(FUNCTIONS, None, parallel=True)  # type: ignore[attr-defined]
+    assert text is not None
+    grammar = Grammar(text)
+    assert grammar.matches(f"[{DALLAS_JSON}, {ORLANDO_JSON}]")
+    assert not grammar.matches(DALLAS_JSON)
+    assert not grammar.matches(f"Sure: [{DALLAS_JSON}]")
 
 
 def test_auto_reads_its_list_and_the_jinja_wrapper_picks_it() -> None:

@@ -45,10 +45,10 @@ from wrappers.base import (
     RenderOptions,
     WrapperParseError,
 )
-from wrappers.jinja_template import ChatTemplateError
 from wrappers.json_extract import repaired_json
 from wrappers.json_schema_grammar import SchemaGrammarError, schema_grammar
 from wrappers.streaming import OutputDelta, OutputReader, PlainText, StreamParser
+from wrappers.template_errors import ChatTemplateError
 
 logger = logging.getLogger("fcproxy.pipeline")
 

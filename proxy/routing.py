@@ -36,15 +36,8 @@ from proxy.config import EMBEDDED, Constrain, ModelEntry, SamplingDefaults, Sett
 from proxy.errors import ConfigError, ModelNotFound, UpstreamUnavailable
 from proxy.upstream_pool import HealthBook, UpstreamPool
 from wrappers.base import LLMChatCompletionWrapper, Message
-from wrappers.jinja_template import (
-    JINJA_WRAPPER_NAME,
-    ChatTemplateError,
-    JinjaTemplateWrapper,
-    TemplateSourceError,
-    load_template_source,
-    template_source_from_upstream,
-)
 from wrappers.registry import UnknownWrapperError, find_entry, get_wrapper
+from wrappers.template_errors import JINJA_WRAPPER_NAME, ChatTemplateError, TemplateSourceError
 
 #: ``chat_template: upstream``: use the template the upstream server reports.
 UPSTREAM_TEMPLATE = "upstream"
@@ -258,6 +251,9 @@ class Router:
         if from_upstream:
             self._pending_templates[key] = (backend, parser, where)
             return _TemplatePending(key)
+        # Imported where a model uses its own chat template, not at start-up.
+        from wrappers.jinja_template import JinjaTemplateWrapper, load_template_source
+
         try:
             source = load_template_source(template)
             self._wrappers[key] = JinjaTemplateWrapper.from_template(
@@ -280,6 +276,11 @@ class Router:
                     "upstream not reachable yet (requests get 502 until it is): %s", health.detail
                 )
         for key, (backend, parser, where) in self._pending_templates.items():
+            from wrappers.jinja_template import (
+                JinjaTemplateWrapper,
+                template_source_from_upstream,
+            )
+
             source = await template_source_from_upstream(unwrap(backend))
             if source is None:
                 raise ConfigError(

@@ -76,30 +76,19 @@ from wrappers.memgpt_format import MemGPTStyleWrapper
 from wrappers.registry import find_entry, get_wrapper
 from wrappers.streaming import Snapshot
 from wrappers.template_detection import GENERIC_JSON, wrapper_for_template
+from wrappers.template_errors import (
+    JINJA_WRAPPER_NAME,
+    ChatTemplateError,
+    TemplateSourceError,
+)
 
 #: The name routing recognises in ``wrapper:`` (not a registry entry: it needs a template).
-JINJA_WRAPPER_NAME = "jinja"
-
 #: How long :func:`load_template` waits for a template URL.
 URL_TIMEOUT_SECONDS = 10.0
 
 
-class ChatTemplateError(ValueError):
-    """The chat template cannot render (this conversation, or at all).
-
-    Raised at construction for a template that does not compile or cannot
-    render a one-message conversation, and by :meth:`JinjaTemplateWrapper.render`
-    when the template rejects a request (its ``raise_exception``: "roles must
-    alternate", "only single tool-calls", ...). The message says which.
-    """
-
-
 class UnsafeTemplateError(ChatTemplateError):
     """The template tried what the sandbox forbids (Python internals, mutation)."""
-
-
-class TemplateSourceError(ValueError):
-    """A template file or URL could not be read, or holds no template."""
 
 
 class _TemplateRaised(jinja2.TemplateError):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.gbnf import Grammar
+from tests.support.llama_grammar import llama_cpp_accepts, llama_cpp_matches
 from tests.support.shared import fixture
 from wrappers.base import RenderOptions
 from wrappers.grammar import memgpt_call_grammar, memgpt_call_schema
@@ -158,12 +159,29 @@ def test_schema_declaring_inner_thoughts_is_not_asked_twice() -> None:
     )
 
 
-def test_every_grammar_is_accepted_by_llama_cpp() -> None:
-    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
-    for placement in ("params", "top-level", "none"):
-        for functions in (MEMGPT_FUNCTIONS, [WEATHER]):
-            text = memgpt_call_grammar(functions, inner_thoughts=placement)  # type: ignore[arg-type]
-            llama_grammar.LlamaGrammar.from_string(text, verbose=False)
+@pytest.mark.parametrize("placement", ["params", "top-level", "none"])
+@pytest.mark.parametrize("functions", [MEMGPT_FUNCTIONS, [WEATHER]], ids=["memgpt", "weather"])
+def test_every_grammar_is_accepted_by_llama_cpp(
+    placement: Any, functions: list[dict[str, Any]]
+) -> None:
+    text = memgpt_call_grammar(functions, inner_thoughts=placement)
+    assert llama_cpp_accepts(text)
+    answer = {"function": functions[0]["name"], "params": {}}
+    assert not llama_cpp_matches(text, pretty(answer) + " trailing prose")
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        'root ::= "a" undefined-rule',  # a rule that is never defined
+        'root ::= "a" ( "b" | "c"',  # an unclosed group
+        "root ::= [a-",  # an unclosed character class
+        'call ::= "x"',  # no root rule
+    ],
+)
+def test_llama_cpp_check_rejects_a_broken_grammar(broken: str) -> None:
+    # LlamaGrammar.from_string stores any text; this check must be able to fail.
+    assert not llama_cpp_accepts(broken)
 
 
 @pytest.mark.parametrize(
@@ -283,5 +301,5 @@ def test_llama3_json_grammar_is_one_documented_json_call() -> None:
     assert not grammar.matches('{"name": "get_weather", "arguments": {"city": "Oslo"}}')
     [parsed] = wrapper.parse(call, [WEATHER]).tool_calls
     assert json.loads(parsed.arguments) == {"city": "Oslo"}
-    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
-    llama_grammar.LlamaGrammar.from_string(prompt.grammar, verbose=False)
+    assert llama_cpp_accepts(prompt.grammar)
+    assert llama_cpp_matches(prompt.grammar, call)

@@ -41,7 +41,7 @@ from wrappers.base import (
     arguments_as_json_string,
 )
 from wrappers.conversation import Turn, merge_parallel_calls, split_conversation
-from wrappers.grammar import text_or_calls_grammar
+from wrappers.grammar import reasoning_first, text_or_calls_grammar
 from wrappers.streaming import (
     PartialCall,
     Snapshot,
@@ -117,6 +117,10 @@ class ToolFormatWrapper(NativeWrapper):
     #: grammar starts with: under ``auto`` the grammar applies from it on.
     #: Empty: the format is not constrained under ``auto``.
     grammar_trigger: ClassVar[str] = ""
+    #: A reasoning block the model writes before its calls (``("<think>",
+    #: "</think>", opened)``; ``opened``: the prompt ends inside it). A grammar
+    #: for a required call lets it come first, as free text.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = None
     #: End-of-turn strings; generation stops there.
     stop: ClassVar[tuple[str, ...]] = ()
 
@@ -283,6 +287,9 @@ class ToolFormatWrapper(NativeWrapper):
             grammar = self.call_grammar(
                 offered, options.forced_function, parallel=options.parallel_calls
             )
+            if grammar and self.grammar_reasoning:
+                open_tag, close_tag, opened = self.grammar_reasoning
+                grammar = reasoning_first(grammar, open_tag, close_tag, opened=opened)
         elif options.grammar and offered and self.grammar_trigger:
             # Under "auto" the model may answer in prose; a call it starts is
             # held to the grammar to its end.
@@ -292,7 +299,7 @@ class ToolFormatWrapper(NativeWrapper):
                 else None
             )
             if calls and options.auto_grammar == "lazy":
-                grammar, triggers = calls, [self.grammar_trigger]
+                grammar, triggers = calls, self.lazy_grammar_triggers(offered)
             elif calls:
                 grammar = text_or_calls_grammar(calls, self.grammar_trigger)
         return Prompt(
@@ -307,6 +314,14 @@ class ToolFormatWrapper(NativeWrapper):
     ) -> str | None:
         """A GBNF grammar for an answer that is only calls, where the format has one."""
         return None
+
+    def lazy_grammar_triggers(self, functions: Sequence[FunctionSchema]) -> list[str]:
+        """The words from which a lazy grammar applies: :attr:`grammar_trigger`.
+
+        A format whose call marker alone is too common in prose (pythonic's
+        ``[``) names one trigger per function instead (``[get_weather(``).
+        """
+        return [self.grammar_trigger]
 
     def parse(
         self,

@@ -181,7 +181,7 @@ def arguments_so_far(
         return text
     key, value = open_value
     properties = ((function or {}).get("parameters") or {}).get("properties") or {}
-    if key in arguments or not _is_text(properties.get(key)):
+    if key in arguments or not is_text_schema(properties.get(key)):
         return text
     value = value.removeprefix("\n")
     value = value.removesuffix("\n")  # layout, if the closing tag follows
@@ -189,7 +189,7 @@ def arguments_so_far(
     return text + (", " if arguments else "") + member
 
 
-def _is_text(schema: Any) -> bool:
+def is_text_schema(schema: Any) -> bool:
     """Does :func:`typed_arguments` keep a value of this schema as the text it is?"""
     if not isinstance(schema, dict):
         return False

@@ -594,12 +594,14 @@ def xml_calls_grammar(
     Seed-OSS writes it flush against its tags. ``write``: as :func:`text_values`.
     """
     nl = "\n" if value_newlines else ""
-    syntax = text_values(nl + "</parameter>", write)
+    # No "</parameter>" in a value at all, newline or not: the parser ends the
+    # value there (a small model writes "Paris</parameter>" as often as not).
+    syntax = text_values("</parameter>", write)
+    layout = ' "\\n"?' if value_newlines else ""
 
     def member(key: str, value: str) -> str:
-        return (
-            f"{literal(f'<parameter={key}>{nl}')} {value} {literal(f'{nl}</parameter>' + chr(10))}"
-        )
+        opener = literal(f"<parameter={key}>{nl}")
+        return f"{opener} {value}{layout} {literal('</parameter>' + chr(10))}"
 
     call = keyed_call(
         lambda name: literal(f"{call_open}<function={name}>\n"),

@@ -154,13 +154,17 @@ def test_a_client_that_disconnects_frees_the_model(
     assert "generation cancelled (client gone)" in caplog.text
 
 
-@pytest.mark.parametrize("wrapper", ["hermes", "llama3-json"])
+@pytest.mark.parametrize(
+    "wrapper",
+    # JSON calls; Python literals; Gemma 4's quote token; XML parameters as text.
+    ["hermes", "llama3-json", "phi4", "pythonic", "gemma4", "qwen3-coder"],
+)
 def test_a_modern_format_is_constrained_too_when_a_call_is_required(
     client: openai.OpenAI, wrapper: str
 ) -> None:
-    # The model name selects the format (Hermes' <tool_call>, Llama 3.1's JSON);
-    # with tool_choice "required" its grammar makes the 135M model write one call
-    # (and only one: parallel_tool_calls is false).
+    # The model name selects the format (Hermes' <tool_call>, Llama 3.1's JSON,
+    # a Python call list, ...); with tool_choice "required" its grammar makes
+    # the 135M model write one call (and only one: parallel_tool_calls is false).
     completion = client.chat.completions.create(
         model=wrapper,
         messages=ASK,  # type: ignore[arg-type]

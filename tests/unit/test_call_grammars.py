@@ -383,3 +383,15 @@ def test_text_without_never_contains_the_marker(marker: str) -> None:
 def test_text_or_calls_needs_a_root() -> None:
     with pytest.raises(ValueError):
         text_or_calls_grammar('x ::= "x"\n', "<x>")
+
+
+def test_an_xml_value_ends_at_its_closing_tag_with_or_without_the_layout_newline() -> None:
+    # SmolLM2 under this grammar wrote "Paris</parameter>" and, when the value
+    # could run on past the tag, went on until max_tokens (tests/e2e).
+    grammar = required("qwen3-coder")
+    flush = "<tool_call>\n<function=set_alarm>\n<parameter=hour>\n7</parameter>\n"
+    flush += "<parameter=label>\ngym</parameter>\n</function>\n</tool_call>"
+    assert llama_cpp_matches(grammar, flush)
+    reads_back("qwen3-coder", flush, [("set_alarm", ARGS)])
+    run_on = WRITERS["qwen3-coder"]([("save_note", {"title": "a</parameter>b", "stars": 1})])
+    assert not llama_cpp_matches(grammar, run_on)

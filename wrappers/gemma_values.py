@@ -170,6 +170,7 @@ def gemma_values(quote: str = GEMMA4_QUOTE) -> ValueSyntax:
         string=f"{literal(quote)} {text_without(quote)} {literal(quote)}",
         write=lambda value: write_value(value, quote),
         key=lambda key: literal(quote + key + quote),
+        sorted_keys=True,
     )
 
 

@@ -88,6 +88,8 @@ class ValueSyntax:
     key: Callable[[str], str]
     #: The syntax inside objects and lists, where it differs (XML tags hold JSON there).
     nested: ValueSyntax | None = None
+    #: Members come in key order (the template sorts them), not required-first.
+    sorted_keys: bool = False
 
 
 def _json_text(value: Any) -> str:
@@ -120,6 +122,31 @@ def text_values(closer: str, write: Callable[[Any], str] | None = None) -> Value
     )
 
 
+def _pointer(root: Any, ref: str) -> Any:
+    """The part of ``root`` a local reference (``#/$defs/item``) names, or None."""
+    target = root
+    for part in ref[1:].lstrip("/").split("/") if ref not in ("#", "#/") else []:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(target, dict) or part not in target:
+            return None
+        target = target[part]
+    return target
+
+
+def resolve_local_ref(schema: Any, root: Any) -> Any:
+    """``schema``, or what its local ``$ref`` points at in ``root`` (followed to
+    a schema that is not a reference; ``schema`` itself where none resolves)."""
+    seen: set[str] = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        target = _pointer(root, ref) if ref.startswith("#") and ref not in seen else None
+        if target is None:
+            return schema
+        seen.add(ref)
+        schema = target
+    return schema
+
+
 class GrammarBuilder:
     """Collects GBNF rules; :meth:`schema_rule` adds the rules for one JSON schema."""
 
@@ -128,6 +155,10 @@ class GrammarBuilder:
         self._used_primitives: set[str] = {"ws"}
         # One string rule per value syntax (name -> rule name).
         self._strings: dict[str, str] = {}
+        # The schema local "$ref"s resolve in (a function's parameters), and
+        # the rule of each reference once made (references may recurse).
+        self.root_schema: Any = None
+        self._refs: dict[tuple[int, str, str], str] = {}
         # The last suffix taken per base name: many properties whose names
         # clean to the same base would otherwise cost a quadratic search.
         self._last_suffix: dict[str, int] = {}
@@ -158,6 +189,8 @@ class GrammarBuilder:
         written in ``syntax`` (JSON unless a format says otherwise)."""
         if not isinstance(schema, dict) or not schema:
             return self.primitive("value")
+        if isinstance(schema.get("$ref"), str):
+            return self._ref_rule(schema["$ref"], name, syntax)
         if "const" in schema:
             return literal(syntax.write(schema["const"]))
         if isinstance(schema.get("enum"), list) and schema["enum"]:
@@ -182,6 +215,23 @@ class GrammarBuilder:
         if kind in ("string", "integer", "number", "boolean", "null"):
             return self.primitive(str(kind))
         return self.primitive("value")
+
+    def resolve(self, schema: Any) -> Any:
+        """``schema``, or what its local ``$ref`` points at in :attr:`root_schema`."""
+        return resolve_local_ref(schema, self.root_schema)
+
+    def _ref_rule(self, ref: str, name: str, syntax: ValueSyntax) -> str:
+        """A local reference (``#/$defs/item``) in :attr:`root_schema`; anything else
+        allows any value (proxy/tool_schemas.py refuses references that leave the schema)."""
+        target = _pointer(self.root_schema, ref) if ref.startswith("#") else None
+        if target is None:
+            return self.primitive("value")
+        key = (id(self.root_schema), ref, syntax.name)
+        if key not in self._refs:
+            # Named before it is built: a schema that refers to itself recurses by name.
+            self._refs[key] = rule = self.rule(f"ref-{name}", '""')
+            self._rules[rule] = self.schema_rule(target, f"{rule}-body", syntax)
+        return self._refs[key]
 
     def _constant_rule(self, kind: str, syntax: ValueSyntax) -> str:
         """A string, boolean or null in a syntax other than JSON's."""
@@ -236,20 +286,30 @@ class GrammarBuilder:
         ``member(key, value_rule)`` writes one member the format's way (a JSON
         ``"key": value``, an XML ``<parameter=key>value</parameter>``, a
         Python ``key=value``), ``sep`` goes between two. Required members
-        come first in schema order, then the optional ones, each optional.
+        come first in schema order, then the optional ones, each optional;
+        in key order instead where the format's template sorts them
+        (:attr:`ValueSyntax.sorted_keys`, Gemma 4).
         """
         properties: dict[str, Any] = schema.get("properties") or {}
         required = [k for k in schema.get("required", []) if k in properties and k not in skip]
         optional = [k for k in properties if k not in required and k not in skip]
+        order = sorted([*required, *optional]) if syntax.sorted_keys else [*required, *optional]
 
         def one(key: str) -> str:
             return member(key, self.schema_rule(properties[key], f"{name}-{key}", syntax))
 
-        fixed = [member(k, rule) for k, rule in leading]
-        fixed += [one(k) for k in required]
-        optional_members = [one(k) for k in optional]
-        if fixed:
-            return sep.join(fixed) + "".join(f" ({sep}{m} )?" for m in optional_members)
+        written = [(member(k, rule), True) for k, rule in leading]
+        written += [(one(k), k in required) for k in order]
+        first = next((i for i, (_, certain) in enumerate(written) if certain), None)
+        if first is not None:
+            # Optional members before the first certain one each bring their
+            # separator along; after it, each member is preceded by one.
+            before = [f"( {m}{sep})?" for m, _ in written[:first]]
+            after = [
+                f"({sep}{m} )" + ("" if certain else "?") for m, certain in written[first + 1 :]
+            ]
+            return " ".join([*before, written[first][0], *after])
+        optional_members = [m for m, _ in written]
         if len(optional_members) > _INLINE_OPTIONAL_MEMBERS:
             return "( " + self._optional_chain(name, optional_members, sep) + " )?"
         if optional_members:
@@ -438,7 +498,8 @@ def calls_grammar(
 
 def json_arguments(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
     """A function's arguments as a JSON object valid under its schema."""
-    return builder.object_rule(_parameters(function), f"arguments-{index}-{function['name']}")
+    builder.root_schema = _parameters(function)
+    return builder.object_rule(builder.root_schema, f"arguments-{index}-{function['name']}")
 
 
 def json_call(name_key: str = "name", arguments_key: str = "arguments") -> CallWriter:
@@ -560,8 +621,9 @@ def keyed_call(
 
     def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
         name = function["name"]
+        builder.root_schema = _parameters(function)
         inner = builder.members(
-            _parameters(function), f"value-{index}-{name}", member=member, sep=sep, syntax=syntax
+            builder.root_schema, f"value-{index}-{name}", member=member, sep=sep, syntax=syntax
         )
         return " ".join(part for part in (head(name), inner, tail) if part)
 

@@ -190,7 +190,7 @@ def invoke_grammar(
         properties = (function.get("parameters") or {}).get("properties") or {}
 
         def member(key: str, value: str) -> str:
-            text = is_text_schema(properties.get(key))
+            text = is_text_schema(builder.resolve(properties.get(key)))
             attribute = f' string="{"true" if text else "false"}"' if string_attribute else ""
             opener = f'<{form.prefix}parameter name="{key}"{attribute}>'
             return f"{literal(opener)} {value} {literal(form.parameter_close + chr(10))}"

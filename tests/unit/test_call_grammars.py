@@ -153,7 +153,8 @@ def python_list(calls: list[Call]) -> str:
 def gemma(calls: list[Call], open_tag: str, close_tag: str, quote: str) -> str:
     return "".join(
         f"{open_tag}call:{n}{{"
-        + ",".join(f"{k}:{write_value(v, quote)}" for k, v in a.items())
+        # The template writes keys in sorted order, the grammar asks for it.
+        + ",".join(f"{k}:{write_value(v, quote)}" for k, v in sorted(a.items()))
         + f"}}{close_tag}"
         for n, a in calls
     )
@@ -248,9 +249,9 @@ NAMED_TRIGGERS = {"pythonic", "llama4-pythonic", "gemma"}
 PROSE = "Good morning! [1] <b>bold</b> {x} call: f(x)"
 
 
-def render(name: str, **options: Any) -> Any:
+def render(name: str, functions: list[dict[str, Any]] = FUNCTIONS, **options: Any) -> Any:
     prompt = get_wrapper(name).render(
-        [{"role": "user", "content": "7am gym"}], FUNCTIONS, RenderOptions(grammar=True, **options)
+        [{"role": "user", "content": "7am gym"}], functions, RenderOptions(grammar=True, **options)
     )
     assert prompt.grammar is not None and llama_cpp_accepts(prompt.grammar)
     return prompt
@@ -395,3 +396,35 @@ def test_an_xml_value_ends_at_its_closing_tag_with_or_without_the_layout_newline
     reads_back("qwen3-coder", flush, [("set_alarm", ARGS)])
     run_on = WRITERS["qwen3-coder"]([("save_note", {"title": "a</parameter>b", "stars": 1})])
     assert not llama_cpp_matches(grammar, run_on)
+
+
+TREE = {
+    "name": "plant",
+    "parameters": {
+        "type": "object",
+        "$defs": {
+            "node": {
+                "type": "object",
+                "properties": {
+                    "v": {"type": "integer"},
+                    "kids": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                },
+                "required": ["v"],
+            }
+        },
+        "properties": {"root": {"$ref": "#/$defs/node"}},
+        "required": ["root"],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_local_references_are_followed_even_where_they_recurse(name: str) -> None:
+    grammar = render(name, [TREE], call_required=True).grammar
+    tree = {"root": {"v": 1, "kids": [{"v": 2}, {"v": 3, "kids": []}]}}
+    text = REQUIRED_PREFIX.get(name, "") + ALL[name]([("plant", tree)])
+    assert llama_cpp_matches(grammar, text)
+    [call] = get_wrapper(name).parse(text, [TREE]).tool_calls
+    assert json.loads(call.arguments) == tree
+    wrong = REQUIRED_PREFIX.get(name, "") + ALL[name]([("plant", {"root": {"kids": [{"v": "x"}]}})])
+    assert not llama_cpp_matches(grammar, wrong)

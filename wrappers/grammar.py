@@ -12,11 +12,18 @@ bottom build the whole-answer grammar of one call format::
     grammar = memgpt_call_grammar(functions, inner_thoughts="params")
     # root ::= "{" ws "\\"function\\"" ws ":" ws ( call-0 | call-1 ) ...
 
+Every tool-call format's grammar is :func:`calls_grammar` with a
+:data:`CallWriter` for one call in its syntax: JSON arguments
+(:func:`json_arguments`), or one member per parameter (:func:`keyed_call`)
+with values in a :class:`ValueSyntax` (text in XML tags, Python literals,
+Gemma 4's quoted strings).
+
 Supported schema keywords: ``type`` (one or a list), ``properties``,
 ``required``, ``items``, ``enum``, ``const``, ``anyOf``/``oneOf``,
-``minItems``; anything else allows any JSON value there. Required properties
-come first in schema order, then optional ones, each optional: a fixed key
-order keeps the grammar small and the model's job easy.
+``minItems``, local ``$ref`` (recursive ones too); anything else allows any
+JSON value there. No member outside ``properties`` is allowed. Required
+properties come first in schema order, then optional ones, each optional: a
+fixed key order keeps the grammar small and the model's job easy.
 """
 
 from __future__ import annotations
@@ -97,7 +104,8 @@ def _json_text(value: Any) -> str:
 
 
 #: JSON itself: the default of :meth:`GrammarBuilder.schema_rule`.
-JSON_VALUES = ValueSyntax("json", string="", write=_json_text, key=lambda k: json_literal(k))
+#: (Its strings and constants are the shared primitives, so ``string`` is unused.)
+JSON_VALUES = ValueSyntax("json", string="", write=_json_text, key=json_literal)
 
 
 def text_values(closer: str, write: Callable[[Any], str] | None = None) -> ValueSyntax:
@@ -394,8 +402,9 @@ def _memgpt_call_grammar(
     for index, function in enumerate(chosen):
         name = function["name"]
         leading = [(INNER_THOUGHTS, string)] if inner_thoughts == "params" else []
+        builder.root_schema = _parameters(function)
         params = builder.object_rule(
-            _parameters(function), f"params-{index}-{name}", leading=leading, skip=[INNER_THOUGHTS]
+            builder.root_schema, f"params-{index}-{name}", leading=leading, skip=[INNER_THOUGHTS]
         )
         calls.append(
             builder.rule(
@@ -696,25 +705,25 @@ def text_without(marker: str) -> str:
     return "( " + " | ".join(options) + " )*"
 
 
-def text_or_calls_grammar(calls_grammar: str, marker: str) -> str:
-    """Free text, then optionally the calls of ``calls_grammar`` (which start at ``marker``).
+def text_or_calls_grammar(grammar: str, marker: str) -> str:
+    """Free text, then optionally the calls of ``grammar`` (which start at ``marker``).
 
     For ``tool_choice: "auto"`` where the upstream has no lazy grammar: the
     model may answer in prose, but once it writes the call marker the call
-    is held to the grammar to its end. Rule names of ``calls_grammar`` are
+    is held to the grammar to its end. Rule names of ``grammar`` are
     kept; its ``root`` becomes ``calls``.
     """
-    return preceded_by(calls_grammar, "free-text calls?", {"free-text": text_without(marker)})
+    return preceded_by(grammar, "free-text calls?", {"free-text": text_without(marker)})
 
 
-def preceded_by(calls_grammar: str, root: str, rules: dict[str, str] | None = None) -> str:
-    """``calls_grammar`` with a new ``root`` (its old one is ``calls``), plus ``rules``.
+def preceded_by(grammar: str, root: str, rules: dict[str, str] | None = None) -> str:
+    """``grammar`` with a new ``root`` (its old one is ``calls``), plus ``rules``.
 
     ``root`` is a GBNF expression around ``calls``: free text before the
     calls (:func:`text_or_calls_grammar`), a reasoning block a model writes
     first (:func:`reasoning_first`).
     """
-    lines = calls_grammar.splitlines()
+    lines = grammar.splitlines()
     renamed = [
         "calls ::= " + line.removeprefix("root ::= ") if line.startswith("root ::= ") else line
         for line in lines
@@ -725,8 +734,8 @@ def preceded_by(calls_grammar: str, root: str, rules: dict[str, str] | None = No
     return "\n".join(head + renamed) + "\n"
 
 
-def reasoning_first(calls_grammar: str, open_tag: str, close_tag: str, *, opened: bool) -> str:
-    """``calls_grammar`` after a reasoning block (``<think>...</think>``) and blank lines.
+def reasoning_first(grammar: str, open_tag: str, close_tag: str, *, opened: bool) -> str:
+    """``grammar`` (of calls) after a reasoning block (``<think>...</think>``) and blank lines.
 
     ``opened``: the prompt ends with ``open_tag`` (MiniMax M2's ``<think>``), so
     the answer starts inside the block and must close it; otherwise the block
@@ -734,4 +743,4 @@ def reasoning_first(calls_grammar: str, open_tag: str, close_tag: str, *, opened
     """
     body = f"{text_without(close_tag)} {literal(close_tag)}"
     block = body if opened else f"( {literal(open_tag)} {body} )?"
-    return preceded_by(calls_grammar, "reasoning [ \\n]{0,4} calls", {"reasoning": block})
+    return preceded_by(grammar, "reasoning [ \\n]{0,4} calls", {"reasoning": block})

@@ -171,6 +171,8 @@ def gemma_values(quote: str = GEMMA4_QUOTE) -> ValueSyntax:
         write=lambda value: write_value(value, quote),
         key=lambda key: literal(quote + key + quote),
         sorted_keys=True,
+        json_strings=True,
+        string_quotes=(quote, quote),
     )
 
 

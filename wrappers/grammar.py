@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+from wrappers.json_schema_grammar import SchemaGrammarError, repetition, schema_rules
+
 FunctionSchema = dict[str, Any]
 InnerThoughts = Literal["params", "top-level", "none"]
 
@@ -54,6 +56,10 @@ _PRIMITIVES = {
     "object": r'"{" ws ( string ws ":" ws value ( ws "," ws string ws ":" ws value )* )? ws "}"',
     "array": r'"[" ws ( value ( ws "," ws value )* )? ws "]"',
 }
+#: Keywords that bound a number, which the converter's rules honour.
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+#: Keywords that shape a string, ditto.
+_STRING_SHAPES = ("pattern", "minLength", "maxLength", "format")
 # Up to this many optional members with none required, each alternative lists
 # its followers inline; past it, a chain of rules keeps the grammar linear in
 # the number of members instead of quadratic (4,000 optional properties made
@@ -97,6 +103,11 @@ class ValueSyntax:
     nested: ValueSyntax | None = None
     #: Members come in key order (the template sorts them), not required-first.
     sorted_keys: bool = False
+    #: Does the format's reader take a JSON string as a string value too?
+    json_strings: bool = False
+    #: What a string's text goes between (``("", "")`` for text up to a tag);
+    #: a ``pattern`` is written there. None: strings are JSON's.
+    string_quotes: tuple[str, str] | None = None
 
 
 def _json_text(value: Any) -> str:
@@ -127,7 +138,12 @@ def text_values(closer: str, write: Callable[[Any], str] | None = None) -> Value
         write or as_json,
         JSON_VALUES.key,
         nested=JSON_VALUES,
+        string_quotes=("", ""),
     )
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _pointer(root: Any, ref: str) -> Any:
@@ -167,6 +183,7 @@ class GrammarBuilder:
         # the rule of each reference once made (references may recurse).
         self.root_schema: Any = None
         self._refs: dict[tuple[int, str, str], str] = {}
+        self._converted = 0
         # The last suffix taken per base name: many properties whose names
         # clean to the same base would otherwise cost a quadratic search.
         self._last_suffix: dict[str, int] = {}
@@ -214,6 +231,14 @@ class GrammarBuilder:
             options = [self.schema_rule({**schema, "type": k}, f"{name}-{k}", syntax) for k in kind]
             return self.rule(name, " | ".join(options))
         inner = syntax.nested or syntax
+        structured = kind in ("object", "array") or (kind is None and "properties" in schema)
+        bounded = kind in ("integer", "number") and any(k in schema for k in _BOUNDS)
+        shaped = kind == "string" and any(k in schema for k in _STRING_SHAPES)
+        if syntax is not JSON_VALUES and ((structured and inner is JSON_VALUES) or bounded):
+            # JSON inside a text value, or a number with bounds: the converter's rules.
+            return self.json_schema_rule(schema, name, fallback=syntax)
+        if shaped and syntax is not JSON_VALUES:
+            return self._shaped_string_rule(schema, name, syntax)
         if kind == "object" or (kind is None and "properties" in schema):
             return self.object_rule(schema, name, syntax=inner)
         if kind == "array":
@@ -223,6 +248,49 @@ class GrammarBuilder:
         if kind in ("string", "integer", "number", "boolean", "null"):
             return self.primitive(str(kind))
         return self.primitive("value")
+
+    def _shaped_string_rule(self, schema: dict[str, Any], name: str, syntax: ValueSyntax) -> str:
+        """A string with a ``pattern`` (or lengths, a format) outside JSON."""
+        if "pattern" in schema and syntax.string_quotes is not None:
+            # The converter's rule of the pattern itself, between the format's quotes.
+            pattern = {"type": "string", "pattern": schema["pattern"]}
+            rule = self.json_schema_rule(pattern, name, fallback=syntax, raw_pattern=True)
+            opening, closing = (literal(q) if q else "" for q in syntax.string_quotes)
+            return " ".join(part for part in (opening, rule, closing) if part)
+        if syntax.json_strings:
+            # Python and Gemma 4 read a JSON string too: the converter's.
+            return self.json_schema_rule(schema, name, fallback=syntax)
+        return self._constant_rule("string", syntax)
+
+    def json_schema_rule(
+        self,
+        schema: Any,
+        name: str,
+        *,
+        fallback: ValueSyntax = JSON_VALUES,
+        raw_pattern: bool = False,
+    ) -> str:
+        """JSON valid under ``schema`` by llama.cpp's converter (response_format's,
+        :func:`wrappers.json_schema_grammar.schema_rules`): integer ranges, string
+        patterns, lengths and formats, ``maxItems``, ``allOf`` and the rest of
+        what it knows. Where it cannot express the schema, :meth:`schema_rule`
+        in ``fallback``'s syntax."""
+        if not isinstance(schema, dict):
+            return self.schema_rule(schema, name, fallback)
+        if isinstance(self.root_schema, dict) and schema is not self.root_schema:
+            # A part of the parameters: its local references point into them.
+            definitions = ("$defs", "definitions")
+            schema = {
+                **schema,
+                **{k: self.root_schema[k] for k in definitions if k in self.root_schema},
+            }
+        self._converted += 1
+        try:
+            top, rules = schema_rules(schema, f"s{self._converted}-", raw_pattern=raw_pattern)
+        except SchemaGrammarError:
+            return self.schema_rule(schema, name, fallback)
+        self._rules.update(rules)
+        return top
 
     def resolve(self, schema: Any) -> Any:
         """``schema``, or what its local ``$ref`` points at in :attr:`root_schema`."""
@@ -348,9 +416,11 @@ class GrammarBuilder:
         self, schema: dict[str, Any], name: str, *, syntax: ValueSyntax = JSON_VALUES
     ) -> str:
         item = self.schema_rule(schema.get("items"), f"{name}-item", syntax)
-        if int(schema.get("minItems", 0)) > 0:
-            return self.rule(name, f'"[" ws {item} ( ws "," ws {item} )* ws "]"')
-        return self.rule(name, f'"[" ws ( {item} ( ws "," ws {item} )* )? ws "]"')
+        low = schema["minItems"] if _count(schema.get("minItems")) else 0
+        high = schema["maxItems"] if _count(schema.get("maxItems")) else None
+        # The converter's repetition: min to max items, the separator between two.
+        items = repetition(item, low, high if high is None or high >= low else None, 'ws "," ws')
+        return self.rule(name, f'"[" ws {items} ws "]"')
 
     def build(self, root_body: str) -> str:
         """The grammar text: ``root`` first, then the rules, then the primitives used."""
@@ -506,9 +576,10 @@ def calls_grammar(
 
 
 def json_arguments(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
-    """A function's arguments as a JSON object valid under its schema."""
+    """A function's arguments as a JSON object valid under its schema (llama.cpp's
+    converter, as for ``response_format``)."""
     builder.root_schema = _parameters(function)
-    return builder.object_rule(builder.root_schema, f"arguments-{index}-{function['name']}")
+    return builder.json_schema_rule(builder.root_schema, f"arguments-{index}-{function['name']}")
 
 
 def json_call(name_key: str = "name", arguments_key: str = "arguments") -> CallWriter:

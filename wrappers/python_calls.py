@@ -187,6 +187,8 @@ PYTHON_VALUES = ValueSyntax(
     ),
     write=python_literal,
     key=lambda key: literal(python_literal(key)),
+    json_strings=True,
+    string_quotes=('"', '"'),
 )
 
 

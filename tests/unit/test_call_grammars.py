@@ -66,7 +66,23 @@ NOTE = {
         "additionalProperties": False,
     },
 }
-FUNCTIONS = [ALARM, NOTE]
+#: Keywords past types: an integer range, a string pattern, at most two items.
+RATE = {
+    "name": "rate",
+    "description": "Rate a product.",
+    "strict": True,
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "stars": {"type": "integer", "minimum": 1, "maximum": 5},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+        },
+        "required": ["stars", "code"],
+        "additionalProperties": False,
+    },
+}
+FUNCTIONS = [ALARM, NOTE, RATE]
 SCHEMAS = {f["name"]: f["parameters"] for f in FUNCTIONS}
 Call = tuple[str, dict[str, Any]]
 
@@ -87,14 +103,20 @@ VALID: list[Call] = [
         },
     ),
     ("save_note", {"title": "x", "stars": 0, "pinned": False}),
+    ("rate", {"stars": 5, "code": "ABC"}),
+    ("rate", {"stars": 1, "code": "XYZ", "tags": ["a", "b"]}),
 ]
 #: Invalid: a wrong type, a value outside the enum, a required member missing,
-#: an unknown member of a strict tool.
+#: an unknown member of a strict tool, a number out of range, a string that
+#: breaks its pattern, one item too many.
 INVALID: list[Call] = [
     ("set_alarm", {"hour": "seven", "label": "gym"}),
     ("set_alarm", {"hour": 7, "label": "nap"}),
     ("save_note", {"title": "x"}),
     ("save_note", {"title": "x", "stars": 1, "color": "red"}),
+    ("rate", {"stars": 9, "code": "ABC"}),
+    ("rate", {"stars": 3, "code": "abcd"}),
+    ("rate", {"stars": 3, "code": "ABC", "tags": ["a", "b", "c"]}),
 ]
 UNKNOWN: Call = ("rm_rf", {"hour": 7, "label": "gym"})
 

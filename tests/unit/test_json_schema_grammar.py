@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 
 from tests.support.gbnf import Grammar
-from tests.support.llama_grammar import llama_cpp_accepts
+from tests.support.llama_grammar import llama_cpp_accepts, llama_cpp_matches
 from wrappers.json_schema_grammar import JSON_OBJECT_SCHEMA, SchemaGrammarError, schema_grammar
 
 PERSON = {
@@ -152,3 +152,11 @@ def test_property_order_is_the_schemas() -> None:
 def test_a_remote_reference_is_refused_not_fetched() -> None:
     with pytest.raises(SchemaGrammarError):
         schema_grammar({"$ref": "https://example.invalid/schema.json"})
+
+
+def test_a_string_pattern_converts() -> None:
+    # The vendored converter used itertools.groupby without importing it: any
+    # schema with a pattern failed to convert.
+    grammar = schema_grammar({"type": "string", "pattern": "^[A-Z]{3}$"})
+    assert llama_cpp_matches(grammar, '"ABC"')
+    assert not llama_cpp_matches(grammar, '"ABCD"')

@@ -97,8 +97,9 @@ class GenericJSONWrapper(ToolFormatWrapper):
 
     stop: ClassVar[tuple[str, ...]] = (IM_END, "<|endoftext|>")
     tolerates_bare_json: ClassVar[bool] = False  # its calls are bare JSON
-    #: A call is a bare object that starts so (the prompt asks for this key first).
-    grammar_trigger: ClassVar[str] = '{"name"'
+    #: Any object in the answer is read as a call, so under auto every "{"
+    #: starts one held to the grammar (prose has no braces of its own then).
+    grammar_trigger: ClassVar[str] = "{"
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]

@@ -315,6 +315,24 @@ class ToolFormatWrapper(NativeWrapper):
         """A GBNF grammar for an answer that is only calls, where the format has one."""
         return None
 
+    def _strictly_held(
+        self, functions: Sequence[FunctionSchema], options: RenderOptions | None
+    ) -> bool:
+        """Was the answer constrained under ``auto`` for a ``strict`` tool?
+
+        Then a call counts only where the grammar shaped it (after the call
+        marker): a call written as bare JSON in the free prose was not held
+        to the schema, and a strict tool's arguments must be valid by
+        construction. (A small model echoing the tool list writes one.)
+        """
+        return bool(
+            options is not None
+            and options.grammar
+            and options.auto_grammar != "none"
+            and self.grammar_trigger
+            and any(f.get("strict") is True for f in functions)
+        )
+
     def lazy_grammar_triggers(self, functions: Sequence[FunctionSchema]) -> list[str]:
         """The words from which a lazy grammar applies: :attr:`grammar_trigger`.
 
@@ -340,7 +358,11 @@ class ToolFormatWrapper(NativeWrapper):
             raise WrapperParseError(
                 f"a {self.call_start or 'tool'} call is unreadable: {exc}", raw
             ) from exc
-        if not extraction.calls and self.tolerates_bare_json:
+        if (
+            not extraction.calls
+            and self.tolerates_bare_json
+            and not self._strictly_held(functions, options)
+        ):
             # Imported here: wrappers.tolerance builds on this module.
             from wrappers.tolerance import bare_json_calls
 

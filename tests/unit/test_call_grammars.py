@@ -354,7 +354,8 @@ def test_auto_lazy_grammar_holds_a_call_to_the_grammar_from_its_trigger_on(name:
     triggers, write = prompt.grammar_triggers, WRITERS[name]
     assert triggers and all(t for t in triggers)
     assert any(write(VALID[:1]).startswith(t) for t in triggers)
-    assert llama_cpp_matches(prompt.grammar, PROSE, triggers=triggers)
+    prose = PROSE.replace("{x}", "x") if "{" in triggers else PROSE
+    assert llama_cpp_matches(prompt.grammar, prose, triggers=triggers)
     for call in VALID:
         assert llama_cpp_matches(prompt.grammar, "Setting it. " + write([call]), triggers=triggers)
     # Where the triggers name the functions, a call to another one is prose
@@ -451,3 +452,19 @@ def test_local_references_are_followed_even_where_they_recurse(name: str) -> Non
     assert json.loads(call.arguments) == tree
     wrong = REQUIRED_PREFIX.get(name, "") + ALL[name]([("plant", {"root": {"kids": [{"v": "x"}]}})])
     assert not llama_cpp_matches(grammar, wrong)
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_bare_json_call_in_constrained_prose_counts_only_for_tools_that_are_not_strict(
+    strict: bool,
+) -> None:
+    # SmolLM2 under a text-or-call grammar echoed the tool list as prose: read
+    # as a bare JSON call, its "arguments" were the schema. A strict tool's
+    # call counts only where the grammar shaped it (after the marker).
+    tool = {**ALARM, "strict": strict}
+    echoed = 'Tools: {"name": "set_alarm", "arguments": {"type": "object"}}'
+    options = RenderOptions(grammar=True, auto_grammar="text-or-call")
+    parsed = get_wrapper("hermes").parse(echoed, [tool], options)
+    assert bool(parsed.tool_calls) is not strict
+    marked = "Ok. " + WRITERS["hermes"]([("set_alarm", ARGS)])
+    assert get_wrapper("hermes").parse(marked, [tool], options).tool_calls

@@ -91,7 +91,7 @@ class ValueSyntax:
     own reader types back to a value valid under the schema.
     """
 
-    #: Names the string rule (one per syntax in a grammar).
+    #: Names the string rule.
     name: str
     #: GBNF body of one string value.
     string: str
@@ -177,7 +177,7 @@ class GrammarBuilder:
     def __init__(self) -> None:
         self._rules: dict[str, str] = {}
         self._used_primitives: set[str] = {"ws"}
-        # One string rule per value syntax (name -> rule name).
+        # One string rule per value syntax (its body -> the rule's name).
         self._strings: dict[str, str] = {}
         # The schema local "$ref"s resolve in (a function's parameters), and
         # the rule of each reference once made (references may recurse).
@@ -209,9 +209,12 @@ class GrammarBuilder:
             self._used_primitives.update(_PRIMITIVES)
         return name
 
-    def schema_rule(self, schema: Any, name: str, syntax: ValueSyntax = JSON_VALUES) -> str:
+    def schema_rule(
+        self, schema: Any, name: str, syntax: ValueSyntax = JSON_VALUES, *, convert: bool = True
+    ) -> str:
         """A rule name (or inline expression) matching a value valid under ``schema``,
-        written in ``syntax`` (JSON unless a format says otherwise)."""
+        written in ``syntax`` (JSON unless a format says otherwise). ``convert``:
+        hand what llama.cpp's converter does better to it (false: it could not)."""
         if not isinstance(schema, dict) or not schema:
             return self.primitive("value")
         if isinstance(schema.get("$ref"), str):
@@ -234,10 +237,11 @@ class GrammarBuilder:
         structured = kind in ("object", "array") or (kind is None and "properties" in schema)
         bounded = kind in ("integer", "number") and any(k in schema for k in _BOUNDS)
         shaped = kind == "string" and any(k in schema for k in _STRING_SHAPES)
-        if syntax is not JSON_VALUES and ((structured and inner is JSON_VALUES) or bounded):
+        converting = convert and syntax is not JSON_VALUES
+        if converting and ((structured and inner is JSON_VALUES) or bounded):
             # JSON inside a text value, or a number with bounds: the converter's rules.
             return self.json_schema_rule(schema, name, fallback=syntax)
-        if shaped and syntax is not JSON_VALUES:
+        if converting and shaped:
             return self._shaped_string_rule(schema, name, syntax)
         if kind == "object" or (kind is None and "properties" in schema):
             return self.object_rule(schema, name, syntax=inner)
@@ -276,7 +280,7 @@ class GrammarBuilder:
         what it knows. Where it cannot express the schema, :meth:`schema_rule`
         in ``fallback``'s syntax."""
         if not isinstance(schema, dict):
-            return self.schema_rule(schema, name, fallback)
+            return self.schema_rule(schema, name, fallback, convert=False)
         if isinstance(self.root_schema, dict) and schema is not self.root_schema:
             # A part of the parameters: its local references point into them.
             definitions = ("$defs", "definitions")
@@ -288,7 +292,7 @@ class GrammarBuilder:
         try:
             top, rules = schema_rules(schema, f"s{self._converted}-", raw_pattern=raw_pattern)
         except SchemaGrammarError:
-            return self.schema_rule(schema, name, fallback)
+            return self.schema_rule(schema, name, fallback, convert=False)
         self._rules.update(rules)
         return top
 
@@ -315,9 +319,10 @@ class GrammarBuilder:
             return f"( {literal(syntax.write(True))} | {literal(syntax.write(False))} )"
         if kind == "null":
             return literal(syntax.write(None))
-        if syntax.name not in self._strings:
-            self._strings[syntax.name] = self.rule(f"{syntax.name}-string", syntax.string)
-        return self._strings[syntax.name]
+        # Keyed by the rule's body: two syntaxes never share a string rule by name.
+        if syntax.string not in self._strings:
+            self._strings[syntax.string] = self.rule(f"{syntax.name}-string", syntax.string)
+        return self._strings[syntax.string]
 
     def object_rule(
         self,

@@ -28,6 +28,19 @@ from wrappers.vendor.json_schema_to_gbnf import SchemaConverter, _build_repetiti
 JSON_OBJECT_SCHEMA: dict[str, Any] = {"type": "object"}
 
 
+#: What the converter raises on a schema it cannot express: it asserts, and it
+#: trips over values of the wrong type (a ``"$ref": true``) on the way.
+_CONVERTER_ERRORS = (
+    AssertionError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    RecursionError,
+    TypeError,
+    ValueError,
+)
+
+
 class SchemaGrammarError(ValueError):
     """The converter cannot express this schema (an unsupported ``$ref``, a broken pattern)."""
 
@@ -45,7 +58,7 @@ def _schema_grammar(schema_json: str) -> str:
     try:
         schema = converter.resolve_refs(json.loads(schema_json), "input")
         converter.visit(schema, "")
-    except (AssertionError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except _CONVERTER_ERRORS as exc:
         # The converter asserts on what it cannot express; say so in one line.
         raise SchemaGrammarError(str(exc) or type(exc).__name__) from None
     return str(converter.format_grammar()) + "\n"
@@ -72,7 +85,7 @@ def schema_rules(
     try:
         resolved = converter.resolve_refs(json.loads(json.dumps(schema)), "input")
         top = converter.visit(resolved, "args")
-    except (AssertionError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except _CONVERTER_ERRORS as exc:
         raise SchemaGrammarError(str(exc) or type(exc).__name__) from None
     names = set(converter._rules)
 

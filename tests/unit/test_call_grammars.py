@@ -468,3 +468,25 @@ def test_a_bare_json_call_in_constrained_prose_counts_only_for_tools_that_are_no
     assert bool(parsed.tool_calls) is not strict
     marked = "Ok. " + WRITERS["hermes"]([("set_alarm", ARGS)])
     assert get_wrapper("hermes").parse(marked, [tool], options).tool_calls
+
+
+ODD = {
+    "name": "odd",
+    "parameters": {
+        "type": "object",
+        "properties": {
+            "x": {"type": "float"},  # not JSON Schema; tools send it
+            "y": {"$ref": True},
+            "z": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 3}},
+        },
+        "required": ["x"],
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_a_schema_the_converter_refuses_still_gets_a_grammar_llama_cpp_takes(name: str) -> None:
+    # llama.cpp's converter asserts on "float" and trips over "$ref": true; the
+    # hand-built rules stand in (tests/integration/test_fuzz.py found both).
+    grammar = render(name, [ODD], call_required=True).grammar
+    assert "odd" in grammar

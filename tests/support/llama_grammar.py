@@ -110,3 +110,15 @@ def llama_cpp_matches(
             # Only an allowed token is accepted: llama.cpp throws on another.
             llama_cpp.llama_sampler_accept(sampler, token)
         return _allowed(sampler, llama_cpp.llama_vocab_eos(vocab))
+
+
+class LlamaCppGrammar:
+    """A grammar llama.cpp parsed, asked what it matches (``Grammar``'s interface)."""
+
+    def __init__(self, text: str, *, triggers: Sequence[str] = ()) -> None:
+        assert llama_cpp_accepts(text), "llama.cpp refused the grammar"
+        self.text = text
+        self.triggers = tuple(triggers)
+
+    def matches(self, sample: str) -> bool:
+        return llama_cpp_matches(self.text, sample, triggers=self.triggers)

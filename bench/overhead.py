@@ -272,7 +272,13 @@ class Processes:
         log: Path | None = None,
     ) -> subprocess.Popen[bytes]:
         output = log.open("wb") if log else subprocess.DEVNULL
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        # `python -m` puts the working directory first on sys.path, before
+        # PYTHONPATH: run a checkout's code from that checkout, or a before/after
+        # started from another checkout would measure the same code twice.
+        cwd = env.get("PYTHONPATH") if env else None
+        process = subprocess.Popen(
+            command, env=env, cwd=cwd, stdout=output, stderr=subprocess.STDOUT
+        )
         self.started.append(process)
         try:
             wait_until_answering("127.0.0.1", port, timeout=90)

@@ -26,10 +26,10 @@ import hmac
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from proxy.config import Settings
+from proxy.envelopes import error_response
 from proxy.errors import AuthenticationError, HostNotAllowed, UnsupportedMediaType
 
 #: Host names that only this machine can make a browser send.
@@ -95,7 +95,7 @@ def host_name(header: str) -> str:
 
 
 class HostCheck:
-    """Refuse requests whose ``Host`` is not in ``allowed`` (400, OpenAI's envelope).
+    """Refuse requests whose ``Host`` is not in ``allowed`` (400, the path's API's envelope).
 
     ``allowed`` holds names (``example.com``), wildcards (``*.example.com``:
     any subdomain) and ``*`` (any host: the check is off).
@@ -124,7 +124,7 @@ class HostCheck:
             f"Host {shown} is not served here (allowed_hosts); "
             "address the server by one of its configured names."
         )
-        await JSONResponse(error.to_body(), status_code=error.status_code)(scope, receive, send)
+        await error_response(scope.get("path", ""), error)(scope, receive, send)
 
 
 def install_access_guards(app: FastAPI, settings: Settings) -> None:

@@ -34,13 +34,13 @@ from proxy.client_limits import RequestBodyDeadline
 from proxy.config import Settings
 from proxy.embeddings import EmbeddingRequest, create_embeddings
 from proxy.embeddings import parse_request as parse_embedding_request
+from proxy.envelopes import error_response
 from proxy.errors import (
     InvalidRequestError,
     NotFound,
     PayloadTooLarge,
     ProxyError,
 )
-from proxy.json_body import replace_lone_surrogates
 from proxy.json_codec import FastJSONResponse
 from proxy.metrics import Metrics, RequestContext
 from proxy.openapi import install_openapi, request_body
@@ -54,7 +54,7 @@ from proxy.responses_api.request import ResponsesRequest
 from proxy.responses_api.routes import install_responses_routes
 from proxy.responses_api.store import open_store
 from proxy.routing import Router
-from proxy.schemas import ChatCompletionRequest, describe_validation_error
+from proxy.schemas import ChatCompletionRequest, describe_validation_error, parse_chat_request
 from proxy.streaming import ChunkWriter, EventStreamResponse, sse_body, start_stream
 
 logger = logging.getLogger("fcproxy.app")
@@ -111,7 +111,7 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
                 f"The request body must be a JSON object, not a JSON {type(body).__name__}."
             )
         try:
-            chat_request = ChatCompletionRequest.model_validate(body)
+            chat_request = parse_chat_request(body)
         except ValidationError as exc:
             message, param = describe_validation_error(exc)
             raise InvalidRequestError(message, param=param) from None
@@ -260,21 +260,12 @@ def _owner(backend: Backend) -> str:
     return str(getattr(detection, "backend", None) or backend.name)
 
 
-def _error_response(error: ProxyError, redactor: Redactor | None = None) -> JSONResponse:
-    # An upstream's message may hold lone surrogates, which UTF-8 cannot encode.
-    body, _ = replace_lone_surrogates(error.to_body())
-    if redactor is not None:
-        # An upstream's error text is quoted in messages; it may echo a secret.
-        body = redactor.redact_json(body)
-    return FastJSONResponse(body, status_code=error.status_code, headers=error.headers)
-
-
 def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
     async def on_proxy_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ProxyError)
         level = logging.WARNING if exc.status_code >= 500 else logging.INFO
         logger.log(level, "%s %s -> %d %s", request.method, request.url.path, exc.status_code, exc)
-        return _error_response(exc, redactor)
+        return error_response(request.url.path, exc, redactor)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
@@ -284,10 +275,11 @@ def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
             error = ProxyError(str(exc.detail))
             error.status_code = exc.status_code
             error.error_type = "invalid_request_error"
-        return _error_response(error, redactor)
+        return error_response(request.url.path, error, redactor)
 
     async def on_validation_error(request: Request, exc: Exception) -> Response:
-        return _error_response(InvalidRequestError(f"Invalid request: {exc}"), redactor)
+        error = InvalidRequestError(f"Invalid request: {exc}")
+        return error_response(request.url.path, error, redactor)
 
     async def on_client_disconnect(request: Request, exc: Exception) -> Response:
         # The client left (or was closed to make room) while sending its body:
@@ -295,12 +287,13 @@ def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
         logger.info(
             "%s %s: the client left before sending its whole body", request.method, request.url.path
         )
-        return _error_response(InvalidRequestError("The client disconnected."))
+        return error_response(request.url.path, InvalidRequestError("The client disconnected."))
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _error_response(
-            ProxyError(f"Internal error in fcproxy ({type(exc).__name__}); see the server log.")
+        return error_response(
+            request.url.path,
+            ProxyError(f"Internal error in fcproxy ({type(exc).__name__}); see the server log."),
         )
 
     app.add_exception_handler(ProxyError, on_proxy_error)
@@ -330,7 +323,7 @@ class BodySizeLimit:
         )
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _error_response(too_large)(scope, receive, send)
+                await error_response(scope["path"], too_large)(scope, receive, send)
                 return
 
         received = 0

@@ -10,7 +10,7 @@ until the process has none left for anyone. So:
 - **head**: ``header_timeout`` seconds from the connection's first byte (or,
   for a fresh connection, from its opening) until the head is complete. Past
   it the connection is closed; if the request line had arrived, with a 408 in
-  OpenAI's envelope first (before that it may not even be HTTP).
+  its path's API's envelope first (before that it may not even be HTTP).
   :class:`GuardedConnection`, a mixin on uvicorn's HTTP protocol.
 - **body**: ``body_timeout`` seconds from the end of the head for the whole
   body, however it trickles in: 408 ``request_timeout`` in the envelope, and
@@ -39,6 +39,7 @@ from typing import ClassVar, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from proxy.envelopes import error_body_for
 from proxy.errors import ProxyError, RequestTimeout, TooManyConnections
 
 logger = logging.getLogger("fcproxy.clients")
@@ -53,6 +54,8 @@ LISTEN_BACKLOG = 2048
 MIN_ACCEPT_BATCH = 16
 #: Accept batches that may be open and not yet counted (see connection_limits).
 ACCEPT_BATCHES = 4
+#: Bytes of a head kept to read its request line's path from (a longer line gets OpenAI's 408).
+HEAD_START_BYTES = 2048
 
 
 # -- file descriptors ----------------------------------------------------------
@@ -175,6 +178,8 @@ class GuardedConnection(asyncio.Protocol):
 
     _head_timer: asyncio.TimerHandle | None = None
     _request_line_seen = False
+    #: The start of the head being received: its path picks the 408's envelope.
+    _head_start = b""
     _admitted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -195,12 +200,16 @@ class GuardedConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
             return  # refused: the 503 is on its way, the connection closing
-        if not self._in_request() and b"\n" in data:
-            self._request_line_seen = True
+        if not self._in_request():
+            if len(self._head_start) < HEAD_START_BYTES:
+                self._head_start += data[: HEAD_START_BYTES - len(self._head_start)]
+            if b"\n" in data:
+                self._request_line_seen = True
         super().data_received(data)
         if self._in_request():
             self._stop_head_timer()
             self._request_line_seen = False
+            self._head_start = b""
         elif self._head_timer is None:
             # The first bytes of the next head on a kept-alive connection:
             # uvicorn has just stopped its keep-alive timer, so start ours.
@@ -250,6 +259,7 @@ class GuardedConnection(asyncio.Protocol):
                     f"The request headers did not arrive within {self.guard.header_timeout:g} s "
                     "(header_timeout)."
                 ),
+                request_path(self._head_start),
             )
         else:
             transport.close()
@@ -258,13 +268,21 @@ class GuardedConnection(asyncio.Protocol):
         return cast(asyncio.Transport, getattr(self, "transport"))  # noqa: B009
 
 
-def _write_error(transport: asyncio.Transport, error: ProxyError) -> None:
-    """Answer ``error`` in the envelope straight onto the wire, then close.
+def request_path(head: bytes) -> str:
+    """The path of a request line (``POST /v1/messages?beta=true HTTP/1.1``), else ""."""
+    line = head.split(b"\n", 1)[0].decode("latin-1")
+    parts = line.split(" ")
+    return parts[1].partition("?")[0] if len(parts) >= 3 else ""
+
+
+def _write_error(transport: asyncio.Transport, error: ProxyError, path: str = "") -> None:
+    """Answer ``error`` in ``path``'s envelope straight onto the wire, then close.
 
     For answers given outside any request (the head never came, or no
-    connection is free), where neither uvicorn nor the app can.
+    connection is free: then no path is known), where neither uvicorn nor
+    the app can.
     """
-    body = json.dumps(error.to_body()).encode()
+    body = json.dumps(error_body_for(path, error)).encode()
     reason = http.HTTPStatus(error.status_code).phrase
     headers = {
         "content-type": "application/json",

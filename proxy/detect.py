@@ -45,8 +45,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
+from proxy.backends.upstream_http import (
+    ConnectTimeout,
+    TransportError,
+    UpstreamHTTP,
+    UpstreamResponse,
+)
 from proxy.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from proxy.redaction import redact_url
 
@@ -119,24 +123,32 @@ class _Answer:
 
 
 class _Prober:
-    def __init__(self, client: httpx.AsyncClient, url: str) -> None:
-        self.client = client
+    def __init__(
+        self, http: UpstreamHTTP, url: str, timeout: float, connect_timeout: float
+    ) -> None:
+        self.http = http
         self.url = url
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
         self.statuses: list[int] = []
 
     async def get(self, path: str) -> _Answer | None:
         """``GET path``; None when it timed out. Nothing listening raises."""
         try:
-            async with self.client.stream("GET", path) as response:
-                body = await _read_capped(response)
-        except httpx.TimeoutException as exc:
-            if not isinstance(exc, httpx.ConnectTimeout):
-                return None  # it listens but is slow to answer this one
+            async with asyncio.timeout(self.timeout):
+                response = await self.http.open("GET", path)
+                try:
+                    body = await _read_capped(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return None  # it listens but is slow to answer this one
+        except ConnectTimeout as exc:
             raise UpstreamUnavailable(
                 f"Cannot reach the upstream at {self.url} (no connection within "
-                f"{self.client.timeout.connect} s). Is it running?"
+                f"{self.connect_timeout:g} s). Is it running?"
             ) from exc
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             raise UpstreamUnavailable(
                 f"Cannot reach the upstream at {self.url} ({type(exc).__name__}: {exc}). "
                 "Is it running?"
@@ -149,7 +161,7 @@ class _Prober:
         return _Answer(response.status_code, data)
 
 
-async def _read_capped(response: httpx.Response) -> bytes | None:
+async def _read_capped(response: UpstreamResponse) -> bytes | None:
     """A probe's answer, or None past PROBE_MAX_BYTES (read no further: not what is probed for)."""
     body = bytearray()
     async for chunk in response.aiter_bytes():
@@ -275,18 +287,13 @@ async def detect(
     timeout: float = PROBE_TIMEOUT,
     connect_timeout: float | None = None,
     deadline: float = DETECT_DEADLINE,
-    transport: httpx.AsyncBaseTransport | None = None,
 ) -> Detection:
     """Probe ``url`` (see the module docstring) and say what serves there."""
     shown = redact_url(url.rstrip("/"))  # messages name the URL without its password
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    async with httpx.AsyncClient(
-        base_url=url.rstrip("/"),
-        headers=headers,
-        timeout=httpx.Timeout(timeout, connect=connect_timeout or timeout),
-        transport=transport,
-    ) as client:
-        prober = _Prober(client, shown)
+    connect = connect_timeout or timeout
+    http = UpstreamHTTP.for_url(url, api_key, max_connections=2, connect_timeout=connect)
+    try:
+        prober = _Prober(http, shown, timeout, connect)
         try:
             async with asyncio.timeout(deadline):
                 for probe in PROBES:
@@ -296,6 +303,8 @@ async def detect(
             raise UpstreamTimeout(
                 f"The upstream at {shown} did not say what it is within {deadline:g} s."
             ) from None
+    finally:
+        await http.aclose()
     if prober.statuses and all(status in (401, 403) for status in prober.statuses):
         raise UpstreamError(
             f"The upstream at {shown} answered HTTP {prober.statuses[0]} to every probe: "

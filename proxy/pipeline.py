@@ -70,6 +70,8 @@ class ChatResult:
     usage: Usage
     attempts: int = 1
     warnings: list[str] = field(default_factory=list)
+    #: The client's stop sequence that ended the text, where known (no calls then).
+    stop_sequence: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class StreamEnd:
     warnings: list[str] = field(default_factory=list)
     #: The answer as the client has assembled it (content, calls with their ids).
     output: ParsedOutput = field(default_factory=lambda: ParsedOutput(content=None))
+    #: The client's stop sequence that ended the text, where known (no calls then).
+    stop_sequence: str | None = None
 
 
 StreamEvent = StreamStart | OutputDelta | StreamEnd
@@ -276,6 +280,7 @@ class ChatPipeline:
             usage=usage,
             attempts=attempt,
             warnings=warnings,
+            stop_sequence=_stop_sequence(params, output, completion),
         )
 
     async def run_stream(self, prepared: Prepared) -> AsyncIterator[StreamEvent]:
@@ -315,6 +320,7 @@ class ChatPipeline:
             deltas = route.backend.stream(attempt_prompt.text, params)  # 4
             completion_parts: list[str] = []
             finish: str | None = None
+            stop_word: str | None = None
             counts: list[int | None] = [None, None]
             try:
                 async for piece in deltas:
@@ -323,6 +329,7 @@ class ChatPipeline:
                     piece = _valid_delta(piece)
                     completion_parts.append(piece.text)
                     finish = piece.finish_reason or finish
+                    stop_word = piece.stop_word or stop_word
                     if piece.prompt_tokens is not None:
                         counts[0] = piece.prompt_tokens
                     if piece.completion_tokens is not None:
@@ -338,7 +345,7 @@ class ChatPipeline:
                 # left stops the generation.
                 await deltas.aclose()
             raw = "".join(completion_parts)
-            completion = Completion(raw, counts[0], counts[1], finish)
+            completion = Completion(raw, counts[0], counts[1], finish, stop_word)
             usages.append(await self._usage(prepared, completion, attempt_prompt, prompt_count))
             parse_started = time.perf_counter()
             repaired = repaired_json.set(False)
@@ -397,7 +404,8 @@ class ChatPipeline:
                 yield delta
             usage = sum_usage(usages)
             self._log_answer(prepared, output, attempt, usage, started)
-            yield StreamEnd(finish_reason, usage, attempt, warnings, output)
+            stop_sequence = None if closing else _stop_sequence(params, output, completion)
+            yield StreamEnd(finish_reason, usage, attempt, warnings, output, stop_sequence)
             return
 
     async def _usage(
@@ -529,12 +537,14 @@ class ChatPipeline:
             # Upstreams silently cut the *start* of an over-long prompt (the
             # system prompt!); keep prompt + answer inside the window instead.
             max_tokens = min(max_tokens, room)
+        stops = _unique([*prompt.stop, *defaults.stop])
         params = GenerationParams(
             max_tokens=max_tokens,
             temperature=_first(request.temperature, defaults.temperature),
             top_p=_first(request.top_p, defaults.top_p),
             top_k=_first(request.top_k, defaults.top_k),
-            stop=_unique([*prompt.stop, *defaults.stop, *request.stop_list()]),
+            stop=stops,
+            stop_sequences=[s for s in _unique(request.stop_list()) if s not in stops],
             seed=_first(request.seed, defaults.seed),
             presence_penalty=_first(request.presence_penalty, defaults.presence_penalty),
             frequency_penalty=_first(request.frequency_penalty, defaults.frequency_penalty),
@@ -734,6 +744,14 @@ def _finish_reason(request: NormalizedRequest, output: ParsedOutput, completion:
     if output.tool_calls:
         return "function_call" if request.dialect == "functions" else "tool_calls"
     return "length" if completion.finish_reason == "length" else "stop"
+
+
+def _stop_sequence(
+    params: GenerationParams, output: ParsedOutput, completion: Completion
+) -> str | None:
+    """The client's stop sequence that ended a text answer (a format's own stop is no such)."""
+    word = completion.stop_word
+    return word if word in params.stop_sequences and not output.tool_calls else None
 
 
 def _first(*values: Any) -> Any:

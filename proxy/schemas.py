@@ -11,9 +11,12 @@ tests instead of being modelled twice.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wrappers.json_key import json_key
 
 
 class _Lenient(BaseModel):
@@ -117,6 +120,38 @@ class ChatCompletionRequest(_Lenient):
         if self.stop is None:
             return []
         return [self.stop] if isinstance(self.stop, str) else list(self.stop)
+
+
+def parse_chat_request(body: dict[str, Any]) -> ChatCompletionRequest:
+    """``body`` validated; :class:`ValidationError` as ``model_validate`` raises it.
+
+    Agents send the same tools every turn, and validating them was half the
+    validation of MemGPT's request (8 tools): each distinct list is
+    validated once, with the whole body (so errors name ``tools.3...`` as
+    before), and reused after that. The reused definitions are shared between
+    requests: nothing downstream changes them (``normalize`` copies them out).
+    """
+    field = "tools" if isinstance(body.get("tools"), list) else "functions"
+    definitions = body.get(field)
+    if not isinstance(definitions, list) or not definitions:
+        return ChatCompletionRequest.model_validate(body)
+    key = f"{field}:{json_key(definitions)}"
+    cached = _VALIDATED_TOOLS.get(key)
+    if cached is None:
+        request = ChatCompletionRequest.model_validate(body)
+        _VALIDATED_TOOLS[key] = getattr(request, field)
+        while len(_VALIDATED_TOOLS) > _MAX_CACHED_TOOL_LISTS:
+            _VALIDATED_TOOLS.popitem(last=False)
+        return request
+    _VALIDATED_TOOLS.move_to_end(key)
+    request = ChatCompletionRequest.model_validate({**body, field: []})
+    setattr(request, field, cached)
+    return request
+
+
+#: Distinct tool lists kept validated (least recently used dropped first).
+_MAX_CACHED_TOOL_LISTS = 64
+_VALIDATED_TOOLS: OrderedDict[str, Any] = OrderedDict()
 
 
 def describe_validation_error(exc: ValidationError) -> tuple[str, str | None]:

@@ -44,6 +44,7 @@ from referencing.jsonschema import DRAFT202012, specification_with
 
 from proxy.errors import InvalidRequestError
 from proxy.json_body import MAX_JSON_DEPTH, value_nesting_exceeds
+from wrappers.json_key import json_key
 
 #: Most levels a tool's ``parameters`` may nest (objects and arrays, the
 #: schema's own object being level 1). An object property inside an object
@@ -121,7 +122,7 @@ def check_function_schemas(functions: Sequence[dict[str, Any]], param_prefix: st
 
 def check_schema(schema: Any) -> int:
     """Check one schema; return how many JSON objects it holds. :class:`SchemaRefused` if bad."""
-    problem, objects = _check_once(json.dumps(schema, sort_keys=True))
+    problem, objects = _check_once(json_key(schema, sort_keys=True))
     if problem is not None:
         raise SchemaRefused(problem)
     return objects
@@ -132,7 +133,7 @@ def schema_validator(schema: Any) -> Validator | None:
 
     It cannot retrieve anything, whatever the schema says.
     """
-    key = json.dumps(schema, sort_keys=True)
+    key = json_key(schema, sort_keys=True)
     if len(key) > _MAX_CACHED_SCHEMA_CHARS:
         return _validator(key)
     return _cached_validator(key)

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
+from wrappers.json_key import json_key
 from wrappers.json_schema_grammar import SchemaGrammarError, repetition, schema_rules
 
 FunctionSchema = dict[str, Any]
@@ -460,7 +461,7 @@ def memgpt_call_grammar(
     """
     # Clients send the same functions every turn: build each grammar once.
     # Key order matters (it is the order the grammar asks for), so no sort_keys.
-    return _memgpt_call_grammar(json.dumps(list(functions)), inner_thoughts, only)
+    return _memgpt_call_grammar(json_key(list(functions)), inner_thoughts, only)
 
 
 @lru_cache(maxsize=64)

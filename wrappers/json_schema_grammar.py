@@ -22,6 +22,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from wrappers.json_key import json_key
 from wrappers.vendor.json_schema_to_gbnf import SchemaConverter, _build_repetition
 
 #: ``response_format: {"type": "json_object"}``: any JSON object.
@@ -49,7 +50,7 @@ def schema_grammar(schema: dict[str, Any]) -> str:
     """The GBNF grammar of JSON values valid under ``schema`` (rule ``root``)."""
     # Clients send the same schema every turn: convert each one once. Not
     # sort_keys: property order is the order the grammar asks for.
-    return _schema_grammar(json.dumps(schema))
+    return _schema_grammar(json_key(schema))
 
 
 @lru_cache(maxsize=64)

@@ -37,7 +37,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, ClassVar, Literal
 
 from wrappers.base import (
@@ -57,6 +57,7 @@ from wrappers.conversation import (
 )
 from wrappers.grammar import memgpt_call_grammar, memgpt_call_schema
 from wrappers.json_extract import extract_json_object, loads_object
+from wrappers.json_key import json_key
 from wrappers.memgpt_stream import memgpt_snapshot
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import EMPTY, Snapshot
@@ -140,6 +141,18 @@ def simplified_user_text(content: str | None) -> str:
 
 def pretty_json_text(content: str | None, indent: int = 2) -> str:
     """JSON content re-indented (how chatml shows events and function results)."""
+    if content is not None and len(content) <= _MAX_CACHED_CONTENT:
+        # An agent sends its whole history every turn: re-indent each message once.
+        return _pretty_json_text(content, indent)
+    return _pretty_json_text.__wrapped__(content, indent)
+
+
+#: Longer messages are re-indented every time (the cache holds at most ~16 MB).
+_MAX_CACHED_CONTENT = 16_384
+
+
+@lru_cache(maxsize=512)
+def _pretty_json_text(content: str | None, indent: int) -> str:
     value = _json_or_missing(content)
     if value is _MISSING:
         return content or ""
@@ -216,6 +229,13 @@ def describe_function(schema: FunctionSchema, *, add_inner_thoughts: bool) -> st
 
 def describe_functions(functions: Sequence[FunctionSchema], *, add_inner_thoughts: bool) -> str:
     """Every function, each on a new line (the block follows ``Available functions:``)."""
+    # Clients send the same functions every turn: lay each list out once.
+    return _described_functions(json_key(list(functions)), add_inner_thoughts)
+
+
+@lru_cache(maxsize=64)
+def _described_functions(functions_json: str, add_inner_thoughts: bool) -> str:
+    functions: list[FunctionSchema] = json.loads(functions_json)
     return "".join(
         "\n" + describe_function(schema, add_inner_thoughts=add_inner_thoughts)
         for schema in functions
@@ -266,7 +286,13 @@ def call_json(
         }
     else:
         call_object = {"function": call.name, "params": call.arguments}
-    return json.dumps(call_object, indent=indent, ensure_ascii=False)
+    # The history's calls come again every turn: indent each one once.
+    return _indented_json(json_key(call_object), indent)
+
+
+@lru_cache(maxsize=512)
+def _indented_json(value_json: str, indent: int) -> str:
+    return json.dumps(json.loads(value_json), indent=indent, ensure_ascii=False)
 
 
 # ---- reading the answer ----

@@ -42,8 +42,8 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from proxy.anthropic.errors import error_body
-from proxy.anthropic.message import message_id, stop_reason, tool_use_id, usage_body
+from proxy.anthropic.message import message_id, stop_fields, tool_use_id, usage_body
+from proxy.envelopes import error_body
 from proxy.errors import ProxyError
 from proxy.pipeline import StreamEnd
 from proxy.redaction import Redactor
@@ -117,7 +117,7 @@ class MessageEventWriter:
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": stop_reason(end.finish_reason), "stop_sequence": None},
+                    "delta": stop_fields(end.finish_reason, end.stop_sequence),
                     "usage": usage,
                 },
             ),
@@ -175,6 +175,6 @@ async def message_sse_body(
     except ProxyError as exc:
         # The status line has gone out: the error travels in the stream.
         logger.warning("streamed message failed after its first byte: %s", exc)
-        yield named_sse("error", error_body(exc, redactor))
+        yield named_sse("error", error_body(exc, anthropic=True, redactor=redactor))
     finally:
         await events.aclose()

@@ -11,8 +11,9 @@
      "usage": {"input_tokens": 52, "output_tokens": 21}}
 
 ``stop_reason``: ``tool_use`` with calls, ``max_tokens`` when the model was
-cut off, ``end_turn`` otherwise (fcproxy's upstreams do not say which stop
-string ended the text, so ``stop_sequence`` is never set).
+cut off, ``stop_sequence`` (and the string in ``stop_sequence``) when one of
+the client's ``stop_sequences`` ended the text (proxy/backends/stops.py),
+``end_turn`` otherwise.
 """
 
 from __future__ import annotations
@@ -37,8 +38,11 @@ def tool_use_id(call_id: str) -> str:
     return "toolu_" + call_id.removeprefix("call_")
 
 
-def stop_reason(finish_reason: str) -> str:
-    return STOP_REASONS.get(finish_reason, "end_turn")
+def stop_fields(finish_reason: str, stop_sequence: str | None) -> dict[str, Any]:
+    """``stop_reason`` and ``stop_sequence``, as the message and its ``message_delta`` say."""
+    if stop_sequence is not None:
+        return {"stop_reason": "stop_sequence", "stop_sequence": stop_sequence}
+    return {"stop_reason": STOP_REASONS.get(finish_reason, "end_turn"), "stop_sequence": None}
 
 
 def tool_input(arguments: str) -> dict[str, Any]:
@@ -83,7 +87,6 @@ def message_body(result: ChatResult, model: str) -> dict[str, Any]:
         "role": "assistant",
         "model": model,
         "content": content_blocks(result.output),
-        "stop_reason": stop_reason(result.finish_reason),
-        "stop_sequence": None,
+        **stop_fields(result.finish_reason, result.stop_sequence),
         "usage": usage_body(result.usage),
     }

@@ -40,7 +40,9 @@ class _Lenient(BaseModel):
 
 
 class InputMessage(_Lenient):
-    role: Literal["user", "assistant"]
+    # "system": Claude Code (2.1, beta mid-conversation-system-2026-04-07) puts
+    # system text between the turns, e.g. after the first user message.
+    role: Literal["user", "assistant", "system"]
     content: str | list[dict[str, Any]]
 
 
@@ -94,6 +96,9 @@ def to_chat_request(request: MessagesRequest) -> ChatCompletionRequest:
         if message.role == "assistant":
             converted, previous_calls = _assistant_message(message.content, where)
             messages.append(converted)
+        elif message.role == "system":
+            # A system message in place; tool results may still answer the calls before it.
+            messages.append({"role": "system", "content": _system_text(message.content, where)})
         else:
             messages.extend(_user_messages(message.content, where, previous_calls))
             previous_calls = set()
@@ -122,10 +127,10 @@ def to_chat_request(request: MessagesRequest) -> ChatCompletionRequest:
         raise InvalidRequestError(problem, param=param) from None
 
 
-def _system_text(system: str | list[dict[str, Any]] | None) -> str:
+def _system_text(system: str | list[dict[str, Any]] | None, where: str = "system") -> str:
     if system is None or isinstance(system, str):
         return system or ""
-    return "\n\n".join(_text_of_block(block, f"system.{i}") for i, block in enumerate(system))
+    return "\n\n".join(_text_of_block(block, f"{where}.{i}") for i, block in enumerate(system))
 
 
 def _text_of_block(block: dict[str, Any], where: str) -> str:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from proxy.anthropic.errors import anthropic_errors
 from proxy.anthropic.events import MessageEventWriter, message_sse_body
 from proxy.anthropic.message import message_body
 from proxy.anthropic.request import MessagesRequest, parse_messages_request, to_chat_request
@@ -28,7 +27,6 @@ from proxy.usage import count_tokens
 def install_anthropic_routes(
     app: FastAPI, pipeline: ChatPipeline, check_auth: Callable[[Request], None]
 ) -> None:
-    @anthropic_errors
     async def messages(request: Request) -> Response:
         check_auth(request)
         redactor: Redactor = request.app.state.redactor
@@ -52,7 +50,6 @@ def install_anthropic_routes(
         headers = answer_headers(result.attempts, [read.warning, *result.warnings], redactor)
         return JSONResponse(message_body(result, parsed.model), headers=headers)
 
-    @anthropic_errors
     async def count_message_tokens(request: Request) -> Response:
         check_auth(request)
         read = await read_json(request)

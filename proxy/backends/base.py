@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import anyio
-import httpx
 import orjson
 
 from proxy import json_codec
@@ -39,6 +38,12 @@ from proxy.backends.exchange import (
     ExchangeClock,
     UpstreamLimits,
     timed_out,
+)
+from proxy.backends.upstream_http import (
+    ConnectTimeout,
+    TransportError,
+    UpstreamHTTP,
+    WholeResponse,
 )
 from proxy.errors import (
     ContextLengthExceeded,
@@ -82,7 +87,12 @@ class GenerationParams:
     top_p: float | None = None
     #: Sample among the k likeliest tokens (0 or None: the upstream's default).
     top_k: int | None = None
+    #: The format's and the operator's stop strings: they end the turn.
     stop: list[str] = field(default_factory=list)
+    #: The client's stop sequences: a backend that reports which stop matched
+    #: sends them with ``stop``; the others apply them itself, to know
+    #: (proxy/backends/stops.py).
+    stop_sequences: list[str] = field(default_factory=list)
     seed: int | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
@@ -111,6 +121,8 @@ class Completion:
     completion_tokens: int | None = None
     #: "stop" or "length" when the upstream said which.
     finish_reason: str | None = None
+    #: The stop string that ended the text, where known (proxy/backends/stops.py).
+    stop_word: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,8 @@ class TextDelta:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    #: On the last delta: the stop string that ended the text, where known.
+    stop_word: str | None = None
 
 
 async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
@@ -137,9 +151,11 @@ async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    stop_word: str | None = None
     async for delta in deltas:
         parts.append(delta.text)
         finish_reason = delta.finish_reason or finish_reason
+        stop_word = delta.stop_word or stop_word
         prompt_tokens = delta.prompt_tokens if delta.prompt_tokens is not None else prompt_tokens
         if delta.completion_tokens is not None:
             completion_tokens = delta.completion_tokens
@@ -148,6 +164,7 @@ async def collect(deltas: AsyncIterator[TextDelta]) -> Completion:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         finish_reason=finish_reason,
+        stop_word=stop_word,
     )
 
 
@@ -158,6 +175,7 @@ async def single_delta(completion: Completion) -> AsyncGenerator[TextDelta, None
         finish_reason=completion.finish_reason,
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
+        stop_word=completion.stop_word,
     )
 
 
@@ -288,9 +306,6 @@ def looks_like_context_overflow(text: str) -> bool:
     return bool(_CONTEXT_OVERFLOW.search(text))
 
 
-_JSON_CONTENT = {"content-type": "application/json"}
-
-
 class HTTPBackend:
     """Shared plumbing for HTTP backends: one pooled client and error mapping.
 
@@ -304,22 +319,18 @@ class HTTPBackend:
     models_path: ClassVar[str | None] = "/v1/models"
     health_path: ClassVar[str] = "/v1/models"
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
         self.config = config
         self.base_url = redact_url(config.url.rstrip("/"))
         #: Cleans quotes of the upstream's answers: a server may echo our
         #: Authorization header (the key, or the URL's password) in an error.
         self.redactor = Redactor.for_upstream(config.url, config.api_key)
-        headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
-        # One client per upstream: its connection pool is what keeps latency low.
-        self._client = client or httpx.AsyncClient(
-            base_url=config.url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
-            limits=httpx.Limits(
-                max_connections=config.max_connections,
-                max_keepalive_connections=config.max_connections,
-            ),
+        # One connection pool per upstream: it is what keeps latency low.
+        self._http = http or UpstreamHTTP.for_url(
+            config.url,
+            config.api_key,
+            max_connections=config.max_connections,
+            connect_timeout=config.connect_timeout,
         )
 
     async def start(self) -> None:
@@ -327,7 +338,7 @@ class HTTPBackend:
         return None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._http.aclose()
 
     @property
     def limits(self) -> UpstreamLimits:
@@ -363,26 +374,19 @@ class HTTPBackend:
         """
         upstream = f"upstream {self.name} server at {self.base_url}"
         clock = ExchangeClock(self.limits)
-        request = self._client.build_request(
-            method,
-            path,
-            content=None if body is None else json_codec.dumps(body),
-            headers=None if body is None else _JSON_CONTENT,
-        )
+        content = None if body is None else json_codec.dumps(body)
         deadline, limit = clock.next_deadline()
         try:
             async with asyncio.timeout_at(deadline):
-                response = await self._client.send(request, stream=True)
+                response = await self._http.open(method, path, content)
         except TimeoutError:
             raise timed_out(clock, limit, upstream, f"{method} {path}") from None
-        except httpx.ConnectTimeout as exc:
+        except ConnectTimeout as exc:
             raise UpstreamTimeout(
                 f"The {upstream} accepted no connection within "
                 f"{self.config.connect_timeout:g} s (connect_timeout)."
             ) from exc
-        except httpx.TimeoutException:
-            raise timed_out(clock, limit, upstream, f"{method} {path}") from None
-        except httpx.TransportError as exc:
+        except TransportError as exc:
             raise UpstreamUnavailable(
                 f"Cannot reach the {upstream} ({type(exc).__name__}: "
                 f"{self.redactor.redact(str(exc))}). Is it running?"
@@ -405,7 +409,7 @@ class HTTPBackend:
 
     async def send(
         self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> httpx.Response:
+    ) -> WholeResponse:
         """Send a request and return the whole response whatever its status.
 
         The body is read under the upstream's limits (:meth:`exchange`). For
@@ -419,7 +423,7 @@ class HTTPBackend:
         """Send a request, map transport failures onto proxy errors, return JSON."""
         return self.read_json(method, path, await self.send(method, path, body))
 
-    def raise_for_status(self, method: str, path: str, response: httpx.Response) -> None:
+    def raise_for_status(self, method: str, path: str, response: WholeResponse) -> None:
         """Raise for an error status: a prompt too long, else :class:`UpstreamError`."""
         if response.status_code < 400:
             return
@@ -432,7 +436,7 @@ class HTTPBackend:
             f"HTTP {response.status_code}: {text[:500]}"
         )
 
-    def read_json(self, method: str, path: str, response: httpx.Response) -> Any:
+    def read_json(self, method: str, path: str, response: WholeResponse) -> Any:
         """The JSON of a response; an error status or non-JSON raises as ``request_json`` does."""
         url = f"{self.base_url}{path}"
         self.raise_for_status(method, path, response)

@@ -36,8 +36,10 @@ from proxy.backends.base import (
     GenerationParams,
     Health,
     TextDelta,
+    collect,
 )
 from proxy.backends.embeddings import pool
+from proxy.backends.stops import cut_at_stops
 from proxy.errors import ConfigError, ContextLengthExceeded, UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -141,6 +143,10 @@ class EmbeddedBackend:
     # ---- the Backend protocol ----
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
+        if params.stop_sequences:
+            # llama-cpp-python does not say which stop matched: fcproxy applies
+            # the client's (proxy/backends/stops.py), streamed to stop at once.
+            return await collect(self.stream(prompt, params))
         await self.start()
         cancelled = threading.Event()
 
@@ -162,6 +168,17 @@ class EmbeddedBackend:
         )
 
     async def stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
+        """The generation token by token, cut at the client's stop sequences."""
+        deltas = self._stream(prompt, params)
+        if params.stop_sequences:
+            deltas = cut_at_stops(deltas, params.stop_sequences)
+        async with contextlib.aclosing(deltas):
+            async for delta in deltas:
+                yield delta
+
+    async def _stream(
         self, prompt: str, params: GenerationParams
     ) -> AsyncGenerator[TextDelta, None]:
         """The generation token by token: the worker thread hands each chunk to the loop.

@@ -15,7 +15,7 @@ so the limits hold the same way for both::
 The limits (:class:`UpstreamLimits`, from the ``*_timeout`` and
 ``max_upstream_bytes`` settings):
 
-- ``connect``: seconds to open the connection (httpx's connect timeout);
+- ``connect``: seconds to open the connection;
 - ``first_byte``: seconds from sending the request until the answer starts:
   the first body bytes of a whole answer (for a non-streamed generation, the
   end of the generation: servers answer when they are done), the first text
@@ -24,7 +24,7 @@ The limits (:class:`UpstreamLimits`, from the ``*_timeout`` and
   body bytes of a whole answer, the next text of a stream (keep-alive comments
   and empty events do not count); None: only ``total`` applies;
 - ``total``: the whole exchange, from the connection to the last byte.
-  httpx's own timeout is per read, so an upstream trickling its answer a byte
+  A per-read timeout, so an upstream trickling its answer a byte
   at a time would never hit it; this deadline is what stops it.
 - ``max_bytes``: the body of a whole answer, the text of a stream, and any one
   line of a stream (a stream's framing is not counted: SSE wraps every token in
@@ -43,8 +43,7 @@ import math
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import httpx
-
+from proxy.backends.upstream_http import TransportError, UpstreamResponse, WholeResponse
 from proxy.errors import UpstreamError, UpstreamTimeout
 
 #: Default cap on an upstream answer: a generation's JSON is kilobytes; an
@@ -120,7 +119,7 @@ class Exchange:
 
     def __init__(
         self,
-        response: httpx.Response,
+        response: UpstreamResponse,
         clock: ExchangeClock,
         *,
         upstream: str,
@@ -162,16 +161,16 @@ class Exchange:
                         chunk = await anext(body)
                 except StopAsyncIteration:
                     return
-                except (TimeoutError, httpx.TimeoutException):
+                except TimeoutError:
                     raise self.timed_out(limit) from None
-                except httpx.TransportError as exc:
+                except TransportError as exc:
                     raise UpstreamError(
                         f"The {self.upstream} broke off its answer to {self.request} "
                         f"({type(exc).__name__}: {self.redact(str(exc))})."
                     ) from exc
                 yield chunk
         finally:
-            # Left early (the caller stopped reading): close httpx's iterator
+            # Left early (the caller stopped reading): close the body's iterator
             # here rather than when the garbage collector finds it.
             close = getattr(body, "aclose", None)  # an async generator, typed as an iterator
             if close is not None:
@@ -191,20 +190,9 @@ class Exchange:
             self.clock.progress()
         return bytes(body)
 
-    def whole(self, body: bytes) -> httpx.Response:
+    def whole(self, body: bytes) -> WholeResponse:
         """A detached, fully read response carrying ``body`` (what ``send`` returns)."""
-        # The body is decoded already: the headers that described its encoding go.
-        headers = [
-            (name, value)
-            for name, value in self.response.headers.multi_items()
-            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx.Response(
-            self.response.status_code,
-            headers=headers,
-            content=body,
-            request=self.response.request,
-        )
+        return WholeResponse(self.response.status_code, self.response.headers, body)
 
     def timed_out(self, limit: str) -> UpstreamTimeout:
         return timed_out(self.clock, limit, self.upstream, self.request)

@@ -11,6 +11,7 @@ llama-server (``tools/server`` in github.com/ggml-org/llama.cpp, default port 80
     POST /completion     {"prompt", "n_predict", "stop", "grammar", "cache_prompt": true,
                           "temperature", "top_p", "seed", "presence_penalty", ...}
     -> {"content", "tokens_evaluated", "tokens_predicted", "stop_type": "eos"|"word"|"limit",
+        "stopping_word": "###" (the stop that matched, "" unless stop_type is "word"),
         "truncated", "timings": {"prompt_n", "predicted_n", ...}, ...}
     GET  /props          {"default_generation_settings": {"n_ctx"}, "model_path", "chat_template"}
     GET  /health         {"status": "ok"}  (503 while the model loads)
@@ -38,7 +39,7 @@ Streaming, the same body plus ``"stream": true``. llama-server's ``/completion``
     data: {"index": 0, "content": "Hel", "tokens": [], "stop": false, "id_slot",
            "tokens_predicted", "tokens_evaluated"}
     ...
-    data: {"content": "", "stop": true, "stop_type": "eos"|"word"|"limit",
+    data: {"content": "", "stop": true, "stop_type": "eos"|"word"|"limit", "stopping_word",
            "tokens_predicted", "tokens_evaluated", "truncated", "timings", ...}
 
 with no ``[DONE]``: the ``"stop": true`` object ends it. An error before the
@@ -62,11 +63,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
-
-import httpx
 
 from proxy.backends.base import (
     Completion,
@@ -86,6 +86,7 @@ from proxy.backends.text_completion import (
     dig,
     require_count,
 )
+from proxy.backends.upstream_http import UpstreamHTTP
 from proxy.errors import UpstreamError
 
 logger = logging.getLogger(__name__)
@@ -124,9 +125,11 @@ class _LlamaServer(_LlamaCppServer):
     choice_path = ()
     text_in_choice = ("content",)
     health_path = "/health"
+    # stopping_word: the client's stop sequences can go upstream.
+    reports_stop_word = True
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, client)
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
+        super().__init__(config, http)
         # Whether /v1/embeddings refused this server's pooling type ("none"):
         # then /embeddings, which answers per-token vectors, is asked instead.
         self._per_token_embeddings = False
@@ -158,6 +161,7 @@ class _LlamaServer(_LlamaCppServer):
         if data.get("stop") is True:
             end.done = True
             end.finish_reason = self.finish_reason_in(data)
+            end.stop_word = self.stop_word_in(data)
             end.prompt_tokens, end.completion_tokens = self.usage_in(data)
         return self.event_text(data.get("content"))
 
@@ -181,6 +185,18 @@ class _LlamaServer(_LlamaCppServer):
         if stop_type in ("eos", "word") or data.get("stopped_eos") or data.get("stopped_word"):
             return "stop"
         return None
+
+    def parse_answer(self, data: Any) -> Completion:
+        completion = super().parse_answer(data)
+        return dataclasses.replace(completion, stop_word=self.stop_word_in(data))
+
+    def stop_word_in(self, data: Any) -> str | None:
+        """The stop string that ended the text (``stop_type: "word"``), else None."""
+        if not isinstance(data, dict):
+            return None
+        word = data.get("stopping_word")
+        stopped_on_word = data.get("stop_type") == "word" or data.get("stopped_word") is True
+        return word if stopped_on_word and isinstance(word, str) and word else None
 
     async def count_tokens(self, text: str) -> int:
         # add_special: count the BOS token too, as /completion does.
@@ -248,11 +264,11 @@ class LlamaCppBackend(HTTPBackend):
     supports_grammar = True
     models_path = "/v1/models"  # both serve OpenAI's listing
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, client)
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
+        super().__init__(config, http)
         # Both speakers share this backend's connection pool.
-        self._llama_server = _LlamaServer(config, client=self._client)
-        self._llama_cpp_python = _LlamaCppPython(config, client=self._client)
+        self._llama_server = _LlamaServer(config, http=self._http)
+        self._llama_cpp_python = _LlamaCppPython(config, http=self._http)
         self._server: _LlamaCppServer | None = None
         self._probing = asyncio.Lock()
 

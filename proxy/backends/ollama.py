@@ -56,8 +56,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-
 from proxy.backends.base import (
     Embeddings,
     GenerationParams,
@@ -74,6 +72,7 @@ from proxy.backends.text_completion import (
     as_text,
     dig,
 )
+from proxy.backends.upstream_http import UpstreamHTTP
 from proxy.errors import EmbeddingsNotSupported, UpstreamError, UpstreamUnavailable
 
 #: GenerationParams attributes that go into ``options`` under the same name.
@@ -103,8 +102,8 @@ class OllamaBackend(TextCompletionBackend):
     models_path = "/api/tags"
     health_path = "/api/version"
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, client)
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
+        super().__init__(config, http)
         self._chooser = ModelChooser(self.name, self.base_url, self._local_models)
 
     async def request_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:

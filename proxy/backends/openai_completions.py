@@ -49,11 +49,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import httpx
-
 from proxy.backends.base import GenerationParams, UpstreamConfig, UpstreamProps
 from proxy.backends.model_choice import ModelChooser
 from proxy.backends.text_completion import TextCompletionBackend, as_count, as_text, dig
+from proxy.backends.upstream_http import UpstreamHTTP
 from proxy.errors import UpstreamError
 
 
@@ -68,8 +67,8 @@ class OpenAICompletionsBackend(TextCompletionBackend):
     #: vLLM's tokenizer endpoint (at the root, not under /v1).
     tokenize_path = "/tokenize"
 
-    def __init__(self, config: UpstreamConfig, client: httpx.AsyncClient | None = None) -> None:
-        super().__init__(config, client)
+    def __init__(self, config: UpstreamConfig, http: UpstreamHTTP | None = None) -> None:
+        super().__init__(config, http)
         self._chooser = ModelChooser(self.name, self.base_url, self._listed_models)
         # False once /tokenize answered 404: the server has none, stop asking.
         self._can_tokenize = True

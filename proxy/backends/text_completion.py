@@ -48,12 +48,14 @@ from proxy.backends.base import (
     GenerationParams,
     HTTPBackend,
     TextDelta,
+    collect,
     looks_like_context_overflow,
     require_text,
 )
 from proxy.backends.embeddings import read_vectors
 from proxy.backends.event_stream import Framing, StreamEvent, read_events
 from proxy.backends.exchange import Exchange
+from proxy.backends.stops import cut_at_stops, cut_completion
 from proxy.errors import ContextLengthExceeded, EmbeddingsNotSupported, UpstreamError
 
 Path = tuple[str | int, ...]
@@ -68,6 +70,7 @@ class StreamEnd:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    stop_word: str | None = None
 
     def delta(self) -> TextDelta:
         """The last delta of the stream: no text, the finish reason and the usage."""
@@ -76,6 +79,7 @@ class StreamEnd:
             finish_reason=self.finish_reason,
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
+            stop_word=self.stop_word,
         )
 
 
@@ -118,6 +122,10 @@ class TextCompletionBackend(HTTPBackend):
     stream_path: ClassVar[str | None] = None
     #: Where the text sits in a streamed event's choice.
     stream_text_in_choice: ClassVar[Path] = ("text",)
+    #: Whether the answer names the stop string that ended it (llama-server's
+    #: ``stopping_word``): then the client's stop sequences go upstream; else
+    #: fcproxy applies them itself (proxy/backends/stops.py).
+    reports_stop_word: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -127,8 +135,20 @@ class TextCompletionBackend(HTTPBackend):
             cls.supports_json_schema = True
 
     async def complete(self, prompt: str, params: GenerationParams) -> Completion:
+        if self.applies_stop_sequences(params):
+            if self.stream_framing is not None:
+                # Streamed, so that a match stops the generation at once.
+                return await collect(self.stream(prompt, params))
+            return cut_completion(await self._complete(prompt, params), params.stop_sequences)
+        return await self._complete(prompt, params)
+
+    async def _complete(self, prompt: str, params: GenerationParams) -> Completion:
         data = await self.post_json(self.generate_path, await self.request_body(prompt, params))
         return self.parse_answer(data)
+
+    def applies_stop_sequences(self, params: GenerationParams) -> bool:
+        """Whether fcproxy cuts at the client's stop sequences (the upstream cannot say which)."""
+        return bool(params.stop_sequences) and not self.reports_stop_word
 
     async def request_body(self, prompt: str, params: GenerationParams) -> dict[str, Any]:
         """The body of a generation request, streamed or not (the stream adds its flag).
@@ -159,6 +179,16 @@ class TextCompletionBackend(HTTPBackend):
             async for delta in super().stream(prompt, params):
                 yield delta
             return
+        deltas = self._stream(prompt, params)
+        if self.applies_stop_sequences(params):
+            deltas = cut_at_stops(deltas, params.stop_sequences)
+        async with contextlib.aclosing(deltas):
+            async for delta in deltas:
+                yield delta
+
+    async def _stream(
+        self, prompt: str, params: GenerationParams
+    ) -> AsyncGenerator[TextDelta, None]:
         body = {**await self.request_body(prompt, params), **self.stream_fields()}
         path = self.stream_path or self.generate_path
         end = StreamEnd()
@@ -268,7 +298,7 @@ class TextCompletionBackend(HTTPBackend):
         """The JSON body of a generation request, in this dialect's field names."""
         fields: dict[str, Any] = {
             self.max_tokens_field: params.max_tokens,
-            self.stop_field: list(params.stop) or None,
+            self.stop_field: self.upstream_stops(params) or None,
         }
         fields.update({name: getattr(params, name) for name in self.sampling_fields})
         if self.context_window_field is not None:
@@ -284,6 +314,12 @@ class TextCompletionBackend(HTTPBackend):
         body = self.prompt_fields(prompt)
         body.update({key: value for key, value in fields.items() if value is not None})
         return body
+
+    def upstream_stops(self, params: GenerationParams) -> list[str]:
+        """The stops the upstream applies: the client's too where it says which matched."""
+        if self.reports_stop_word:
+            return [*params.stop, *(s for s in params.stop_sequences if s not in params.stop)]
+        return list(params.stop)
 
     def prompt_fields(self, prompt: str) -> dict[str, Any]:
         """The part of the body that carries the prompt."""
@@ -383,6 +419,7 @@ def single_end(completion: Completion) -> StreamEnd:
         finish_reason=completion.finish_reason,
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
+        stop_word=completion.stop_word,
     )
 
 

@@ -21,8 +21,12 @@ The sequence OpenAI's SDK assembles into a ``response`` (platform.openai.com,
     response.completed            {"response": {... "status": "completed", "output": [...]}}
 
 Reasoning is a ``reasoning`` item with ``response.reasoning_text.delta`` /
-``.done``. A model cut off ends with ``response.incomplete``; a failure after
-the first byte is an ``error`` event (``code``, ``message``, ``param``).
+``.done``. A model cut off ends with ``response.incomplete``. A failure after
+the first byte (the upstream broke off or reported an error) ends the stream
+with ``response.failed``, as OpenAI's own streams do::
+
+    response.failed               {"response": {... "status": "failed", "output": [items done],
+                                   "error": {"code": "server_error", "message": "..."}}}
 """
 
 from __future__ import annotations
@@ -136,8 +140,14 @@ class ResponseEventWriter:
         events.append(self._event(kind, response=self.final))
         return events
 
-    def error(self, error: ProxyError) -> dict[str, Any]:
-        return self._event("error", code=error.code, message=error.message, param=error.param)
+    def failed(self, error: ProxyError) -> dict[str, Any]:
+        """``response.failed``: the items finished so far, and what went wrong."""
+        done = [dict(item) for item in self.items if item.get("status") == "completed"]
+        response = response_body(self.request, response_id=self.id, model=self.model, output=done)
+        response.update(
+            status="failed", error={"code": failure_code(error), "message": error.message}
+        )
+        return self._event("response.failed", response=response)
 
     def _response(self, end: StreamEnd | None = None) -> dict[str, Any]:
         return response_body(
@@ -204,6 +214,13 @@ class ResponseEventWriter:
         return event
 
 
+def failure_code(error: ProxyError) -> str:
+    """The ``error.code`` of a failed response: one of the codes OpenAI's schema lists."""
+    if error.status_code == 429:
+        return "rate_limit_exceeded"
+    return "invalid_prompt" if error.status_code < 500 else "server_error"
+
+
 def named_sse(data: dict[str, Any]) -> bytes:
     payload = json.dumps(data, ensure_ascii=False)
     return f"event: {data['type']}\ndata: {payload}\n\n".encode()
@@ -239,6 +256,6 @@ async def response_sse_body(
     except ProxyError as exc:
         # The status line has gone out: the error travels in the stream.
         logger.warning("streamed response failed after its first byte: %s", exc)
-        yield named_sse(redactor.redact_json(writer.error(exc)))
+        yield named_sse(redactor.redact_json(writer.failed(exc)))
     finally:
         await events.aclose()

@@ -84,6 +84,30 @@ def test_auto_answers_with_a_valid_message(client: anthropic.Anthropic) -> None:
         assert any(b.type == "text" for b in message.content)
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_a_stop_sequence_ends_the_text_and_is_named(
+    client: anthropic.Anthropic, stream: bool
+) -> None:
+    # "e": the one stop a 135M model's English sentence is sure to reach.
+    # llama-cpp-python does not say which stop matched: fcproxy cuts there itself.
+    kwargs: Any = {
+        "model": MODEL,
+        "max_tokens": 60,
+        "messages": [{"role": "user", "content": "Describe the weather in Paris in one sentence."}],
+        "stop_sequences": ["e"],
+        "extra_body": GREEDY,
+    }
+    if stream:
+        with client.messages.stream(**kwargs) as events:
+            message = events.get_final_message()
+    else:
+        message = client.messages.create(**kwargs)
+    assert_anthropic_message(as_sent(message))
+    assert (message.stop_reason, message.stop_sequence) == ("stop_sequence", "e")
+    text = "".join(b.text for b in message.content if b.type == "text")
+    assert "e" not in text
+
+
 def test_none_answers_in_text(client: anthropic.Anthropic) -> None:
     message = client.messages.create(
         model=MODEL,

@@ -248,6 +248,9 @@ class FakeUpstream:
         #: The prompt of each generation as the model saw it (after webui's silent cut).
         self.prompts_seen: list[str] = []
         self._replies: deque[str] = deque()
+        #: Writes the answer from the prompt when no reply is queued: for a client
+        #: whose requests the test does not order (Claude Code's side requests).
+        self.script: Callable[[str], str] | None = None
         self._failures: deque[tuple[int, FailureBody]] = deque()
         self._embedding_failures: deque[tuple[int, FailureBody]] = deque()
         self._routes: dict[tuple[str, str], Handler] = {}
@@ -1297,7 +1300,10 @@ class FakeUpstream:
         if self._huge:
             # A server gone wrong: it ignores stop strings and max tokens.
             return HUGE_TOKEN * -(-self._huge.popleft() // len(HUGE_TOKEN)), "eos", ""
-        text = self._replies.popleft() if self._replies else self.default_text
+        if self._replies:
+            text = self._replies.popleft()
+        else:
+            text = self.script(prompt_seen) if self.script else self.default_text
         stop = body.get("stop", body.get("stopping_strings"))
         return _end_text(text, [stop] if isinstance(stop, str) else stop or [], max_tokens)
 

@@ -263,18 +263,28 @@ def test_the_raw_stream_has_anthropics_event_names_and_a_ping(proxy: RunningProx
     assert json.loads(partial) == {"city": "Paris"}
 
 
-def test_a_failure_mid_stream_is_an_anthropic_error_event(proxy: RunningProxy) -> None:
+@pytest.mark.parametrize("how", ["error event", "connection dropped"])
+def test_a_failure_mid_stream_is_an_anthropic_error_event(proxy: RunningProxy, how: str) -> None:
     assert proxy.upstream is not None
     proxy.upstream.reply("It is sunny and warm in Paris today, with light wind.")
-    proxy.upstream.fail_stream(after_tokens=3)
+    if how == "error event":  # llama-server's data: {"error": {...}} inside its stream
+        proxy.upstream.fail_stream(after_tokens=3)
+    else:
+        proxy.upstream.break_stream(after_tokens=3, abort=True)
     api = client(proxy)
+    seen: list[str] = []
     with (
         pytest.raises(anthropic.APIStatusError) as caught,
         api.messages.stream(model="hermes", max_tokens=100, messages=ASK) as stream,
     ):
-        for _ in stream:
-            pass
-    assert caught.value.body is not None
+        for event in stream:
+            seen.append(event.type)
+    assert seen[0] == "message_start" and "content_block_delta" in seen  # the stream had begun
+    assert "message_stop" not in seen
+    body = caught.value.body
+    assert isinstance(body, dict)
+    assert body["type"] == "error"
+    assert body["error"]["type"] == "api_error" and body["error"]["message"]
     assert_still_serving(proxy)
 
 

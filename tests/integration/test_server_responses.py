@@ -242,13 +242,25 @@ def test_a_cut_off_answer_is_incomplete(proxy: RunningProxy) -> None:
     assert response.incomplete_details.reason == "max_output_tokens"
 
 
-def test_a_failure_mid_stream_is_an_error_event(proxy: RunningProxy) -> None:
+@pytest.mark.parametrize("how", ["error event", "connection dropped"])
+def test_a_failure_mid_stream_ends_with_response_failed(proxy: RunningProxy, how: str) -> None:
     assert proxy.upstream is not None
     proxy.upstream.reply("It is sunny and warm in Paris today, with light wind.")
-    proxy.upstream.fail_stream(after_tokens=3)
+    if how == "error event":  # llama-server's data: {"error": {...}} inside its stream
+        proxy.upstream.fail_stream(after_tokens=3)
+    else:
+        proxy.upstream.break_stream(after_tokens=3, abort=True)
     events = list(client(proxy).responses.create(model="hermes", input="Hi", stream=True))
-    assert events[-1].type == "error"
-    assert_response_event(as_sent(events[-1]))
+    assert [e.type for e in events[:2]] == ["response.created", "response.in_progress"]
+    assert "response.output_text.delta" in [e.type for e in events]
+    last = events[-1]
+    assert last.type == "response.failed"
+    assert_response_event(as_sent(last))
+    assert last.response.status == "failed"
+    assert last.response.error is not None
+    assert last.response.error.code == "server_error"
+    assert last.response.error.message
+    assert [e.sequence_number for e in events] == list(range(len(events)))
     assert_still_serving(proxy)
 
 

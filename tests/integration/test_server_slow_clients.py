@@ -188,6 +188,10 @@ def test_a_head_that_never_completes_is_closed_after_header_timeout(
         silent = stalls.open(proxy.port, b"")
         partial_line = stalls.open(proxy.port, PARTIAL_LINE)
         partial_headers = stalls.open(proxy.port, PARTIAL_HEADERS)
+        # On Anthropic's path the 408 is in Anthropic's envelope (proxy/envelopes.py).
+        anthropic_headers = stalls.open(
+            proxy.port, PARTIAL_HEADERS.replace(CHAT.encode(), b"/v1/messages?beta=true")
+        )
         # A kept-alive connection: one request served, then half of the next.
         kept_alive = stalls.open(proxy.port, HEAD + BODY)
         deadline = time.monotonic() + 15
@@ -208,6 +212,9 @@ def test_a_head_that_never_completes_is_closed_after_header_timeout(
         assert told.status == 408
         assert told.envelope()["code"] == "request_timeout"
         assert "header_timeout" in str(told.envelope()["message"])
+    assert anthropic_headers.status == 408
+    assert anthropic_headers.envelope()["type"] == "timeout_error"
+    assert "header_timeout" in str(anthropic_headers.envelope()["message"])
 
 
 def test_past_max_client_connections_the_oldest_stalled_connection_makes_room(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from proxy.anthropic.events import MessageEventWriter
-from proxy.anthropic.message import stop_reason, tool_input, tool_use_id
+from proxy.anthropic.message import stop_fields, tool_input, tool_use_id
 from proxy.anthropic.request import parse_messages_request, to_chat_request
 from proxy.errors import InvalidRequestError
 from proxy.pipeline import StreamEnd
@@ -67,6 +67,31 @@ def test_system_blocks_assistant_tool_uses_and_results_become_chat_messages() ->
     assert [(c["id"], json.loads(c["function"]["arguments"])) for c in calls] == [
         ("t1", {"a": 1}),
         ("t2", {}),
+    ]
+
+
+def test_system_messages_between_the_turns_stay_in_place() -> None:
+    # Claude Code 2.1 (beta mid-conversation-system-2026-04-07) sends a system
+    # message after the first user message: seen in its request to fcproxy.
+    chat = convert(
+        system="A",
+        messages=[
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": "Agent types: ..."},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f"}]},
+            {"role": "system", "content": [{"type": "text", "text": "Mind the tools."}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
+        ],
+        tools=[TOOL],
+    )
+    roles = [(m["role"], m.get("content")) for m in chat["messages"]]
+    assert roles == [
+        ("system", "A"),
+        ("user", "hi"),
+        ("system", "Agent types: ..."),
+        ("assistant", None),
+        ("system", "Mind the tools."),
+        ("tool", ""),
     ]
 
 
@@ -141,7 +166,7 @@ def test_stop_sequences_and_sampling() -> None:
             },
             "tool_choice.name",
         ),
-        ({"messages": [{"role": "system", "content": "x"}]}, "messages.0.role"),
+        ({"messages": [{"role": "tool", "content": "x"}]}, "messages.0.role"),
     ],
 )
 def test_bad_requests_name_the_problem(body: dict[str, Any], phrase: str) -> None:
@@ -169,11 +194,12 @@ def test_a_tool_result_must_answer_the_turn_before() -> None:
 
 def test_answer_helpers() -> None:
     assert tool_use_id("call_abc") == "toolu_abc"
-    assert [stop_reason(r) for r in ("tool_calls", "length", "stop")] == [
+    assert [stop_fields(r, None)["stop_reason"] for r in ("tool_calls", "length", "stop")] == [
         "tool_use",
         "max_tokens",
         "end_turn",
     ]
+    assert stop_fields("stop", "###") == {"stop_reason": "stop_sequence", "stop_sequence": "###"}
     assert tool_input('{"a": 1}') == {"a": 1}
     assert tool_input("[1]") == {} and tool_input("{broken") == {}
 

@@ -24,7 +24,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 import regex
@@ -42,6 +42,7 @@ from wrappers.base import (
 )
 from wrappers.conversation import Turn, merge_parallel_calls, split_conversation
 from wrappers.grammar import reasoning_first, text_or_calls_grammar
+from wrappers.json_key import json_key
 from wrappers.streaming import (
     PartialCall,
     Snapshot,
@@ -284,8 +285,8 @@ class ToolFormatWrapper(NativeWrapper):
         grammar = None
         triggers: list[str] = []
         if options.grammar and options.call_required and offered:
-            grammar = self.call_grammar(
-                offered, options.forced_function, parallel=options.parallel_calls
+            grammar = self._call_grammar_of(
+                offered, options.forced_function, options.parallel_calls
             )
             if grammar and self.grammar_reasoning:
                 open_tag, close_tag, opened = self.grammar_reasoning
@@ -294,7 +295,7 @@ class ToolFormatWrapper(NativeWrapper):
             # Under "auto" the model may answer in prose; a call it starts is
             # held to the grammar to its end.
             calls = (
-                self.call_grammar(offered, None, parallel=options.parallel_calls)
+                self._call_grammar_of(offered, None, options.parallel_calls)
                 if options.auto_grammar != "none"
                 else None
             )
@@ -332,6 +333,12 @@ class ToolFormatWrapper(NativeWrapper):
             and self.grammar_trigger
             and any(f.get("strict") is True for f in functions)
         )
+
+    def _call_grammar_of(
+        self, functions: Sequence[FunctionSchema], only: str | None, parallel: bool
+    ) -> str | None:
+        # Clients send the same tools every turn: each grammar is built once.
+        return _cached_call_grammar(self, json_key(functions), only, parallel)
 
     def lazy_grammar_triggers(self, functions: Sequence[FunctionSchema]) -> list[str]:
         """The words from which a lazy grammar applies: :attr:`grammar_trigger`.
@@ -376,6 +383,14 @@ class ToolFormatWrapper(NativeWrapper):
             tool_calls=calls,
             reasoning_content=reasoning,
         )
+
+
+@lru_cache(maxsize=128)
+def _cached_call_grammar(
+    wrapper: ToolFormatWrapper, functions_json: str, only: str | None, parallel: bool
+) -> str | None:
+    functions: list[FunctionSchema] = json.loads(functions_json)
+    return wrapper.call_grammar(functions, only, parallel=parallel)
 
 
 def call_from_object(

@@ -92,6 +92,38 @@ def _tokens(text: str) -> list[int]:
     return list(buffer[:count])
 
 
+def _piece(token: int) -> bytes:
+    llama_cpp, vocab = _vocab()
+    buffer = ctypes.create_string_buffer(64)
+    size = llama_cpp.llama_token_to_piece(vocab, token, buffer, len(buffer), 0, False)
+    assert size >= 0, "a token piece longer than the buffer"
+    return buffer.raw[:size]
+
+
+def llama_cpp_starts_with(grammar: str, root: str, text: str) -> bool:
+    """Can an answer under ``grammar`` start with ``text``? (Every token allowed.)"""
+    llama_cpp, _ = _vocab()
+    with _sampler(grammar, root, ()) as sampler:
+        for token in _tokens(text):
+            if not _allowed(sampler, token):
+                return False
+            llama_cpp.llama_sampler_accept(sampler, token)
+    return True
+
+
+def _trigger_feed(tokens: list[int], triggers: Sequence[str]) -> str | None:
+    """What a lazy grammar is fed when a trigger fires: the text from the trigger
+    to the end of the token that completed it (None: no trigger in the text)."""
+    written = b""
+    for token in tokens:
+        written += _piece(token)
+        text = written.decode(errors="ignore")
+        found = [text.find(t) for t in triggers if t in text]
+        if found:
+            return text[min(found) :]
+    return None
+
+
 def llama_cpp_matches(
     grammar: str, text: str, *, triggers: Sequence[str] = (), root: str = "root"
 ) -> bool:
@@ -102,9 +134,17 @@ def llama_cpp_matches(
     A grammar llama.cpp refuses fails the test rather than matching nothing.
     """
     llama_cpp, vocab = _vocab()
+    tokens = _tokens(text)
+    if triggers:
+        # llama.cpp feeds the text from the trigger on to the grammar without
+        # asking first, and aborts the process when the grammar refuses it
+        # (a grammar that does not start with its trigger): ask first.
+        fed = _trigger_feed(tokens, triggers)
+        if fed is not None and not llama_cpp_starts_with(grammar, root, fed):
+            return False
     with _sampler(grammar, root, triggers) as sampler:
         assert sampler, "llama.cpp refused the grammar"
-        for token in _tokens(text):
+        for token in tokens:
             if not _allowed(sampler, token):
                 return False
             # Only an allowed token is accepted: llama.cpp throws on another.

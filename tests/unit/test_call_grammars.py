@@ -24,7 +24,11 @@ import jsonschema
 import pytest
 
 from tests.support.gbnf import Grammar
-from tests.support.llama_grammar import llama_cpp_accepts, llama_cpp_matches
+from tests.support.llama_grammar import (
+    llama_cpp_accepts,
+    llama_cpp_matches,
+    llama_cpp_starts_with,
+)
 from wrappers.base import RenderOptions
 from wrappers.gemma_values import write_value
 from wrappers.grammar import text_or_calls_grammar, text_without
@@ -355,6 +359,9 @@ def test_auto_lazy_grammar_holds_a_call_to_the_grammar_from_its_trigger_on(name:
     prompt = render(name, auto_grammar="lazy")
     triggers, write = prompt.grammar_triggers, WRITERS[name]
     assert triggers and all(t for t in triggers)
+    # llama.cpp feeds the grammar its trigger: a grammar that cannot start so
+    # fails every answer that triggers it (a trigger inherited by mistake).
+    assert all(llama_cpp_starts_with(prompt.grammar, "root", t) for t in triggers)
     assert any(write(VALID[:1]).startswith(t) for t in triggers)
     prose = PROSE.replace("{x}", "x") if "{" in triggers else PROSE
     assert llama_cpp_matches(prompt.grammar, prose, triggers=triggers)
@@ -492,3 +499,10 @@ def test_a_schema_the_converter_refuses_still_gets_a_grammar_llama_cpp_takes(nam
     # hand-built rules stand in (tests/integration/test_fuzz.py found both).
     grammar = render(name, [ODD], call_required=True).grammar
     assert "odd" in grammar
+
+
+def test_a_lazy_grammar_that_cannot_start_at_its_trigger_matches_nothing_past_it() -> None:
+    # llama.cpp aborts the process there; the matcher answers no instead.
+    grammar = 'root ::= "[" "x" "]"'
+    assert not llama_cpp_matches(grammar, "ok {x}", triggers=["{"])
+    assert llama_cpp_matches(grammar, "ok x", triggers=["{"])

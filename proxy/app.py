@@ -43,7 +43,7 @@ from proxy.errors import (
 )
 from proxy.json_codec import FastJSONResponse
 from proxy.metrics import Metrics, RequestContext
-from proxy.openapi import install_openapi, request_body
+from proxy.openapi import add_post_route, install_openapi, request_body
 from proxy.pipeline import ChatPipeline
 from proxy.redaction import Redactor, install_log_redaction
 from proxy.request_io import cancel_on_disconnect as _cancel_on_disconnect
@@ -208,18 +208,18 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     for prefix in ("/v1", ""):
         # The routes without /v1 are aliases: /openapi.json lists each route once.
         listed = prefix == "/v1"
-        app.add_api_route(
+        add_post_route(
+            app,
             f"{prefix}/chat/completions",
             chat_completions,
-            methods=["POST"],
-            include_in_schema=listed,
+            listed=listed,
             openapi_extra=request_body(ChatCompletionRequest),
         )
-        app.add_api_route(
+        add_post_route(
+            app,
             f"{prefix}/embeddings",
             embeddings,
-            methods=["POST"],
-            include_in_schema=listed,
+            listed=listed,
             openapi_extra=request_body(EmbeddingRequest),
         )
         app.add_api_route(

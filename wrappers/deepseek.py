@@ -37,7 +37,8 @@ from wrappers.grammar import call_count, marked_calls_grammar
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
-from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper, decode_json_at
+from wrappers.tolerance import read_marked_json
+from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
 BOS = "<｜begin▁of▁sentence｜>"
 EOS = "<｜end▁of▁sentence｜>"
@@ -190,7 +191,7 @@ class DeepSeekWrapper(ToolFormatWrapper):
         if position == -1:
             raise WrapperParseError(f"{CALLS_BEGIN} holds no call", text)
         while position != -1:
-            call, end = _call_at(section, position + len(CALL_BEGIN))
+            call, end = _call_at(section, position + len(CALL_BEGIN), after_calls=bool(calls))
             calls.append(call)
             position = section.find(CALL_BEGIN, end)
         return Extraction(text[:start] + after, calls)
@@ -244,8 +245,12 @@ def _call_so_far(text: str, start: int) -> tuple[PartialCall | None, int | None]
     return call, None if close == -1 else close + len(CALL_END)
 
 
-def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:
-    """The call whose body starts at ``text[start]`` (after ``<｜tool▁call▁begin｜>``)."""
+def _call_at(text: str, start: int, *, after_calls: bool = False) -> tuple[ExtractedCall, int]:
+    """The call whose body starts at ``text[start]`` (after ``<｜tool▁call▁begin｜>``).
+
+    Broken arguments are mended as :func:`wrappers.tolerance.read_marked_json`
+    does (a cut-off one only ``after_calls``: it follows complete ones).
+    """
     separator = text.find(SEP, start)
     if separator == -1:
         raise WrapperParseError(f"a DeepSeek call has no {SEP}", text)
@@ -262,7 +267,9 @@ def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:
     if not name:
         raise WrapperParseError("a DeepSeek call has no function name", text)
     try:
-        arguments, end = decode_json_at(text, position)
+        arguments, end = read_marked_json(
+            text, position, (CALL_END, CALL_BEGIN), cut_off=after_calls
+        )
     except json.JSONDecodeError as exc:
         raise WrapperParseError(f"unreadable arguments of {name}: {exc}", text) from exc
     if not isinstance(arguments, dict):

@@ -30,7 +30,8 @@ from wrappers.streaming import (
     held_text,
     safe_content_end,
 )
-from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper, decode_json_at
+from wrappers.tolerance import read_marked_json
+from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
 RECIPIENT = ">>>"
 FUNCTION_OPEN = "<function="
@@ -353,15 +354,18 @@ def _recipient_messages(text: str) -> Extraction:
         if recipient == "all":
             content += body
             continue
-        call, rest = _recipient_call(recipient, body, text)
+        call, rest = _recipient_call(recipient, body, text, after_calls=bool(calls))
         calls.append(call)
         content += rest
     return Extraction(content, calls)
 
 
-def _recipient_call(recipient: str, body: str, text: str) -> tuple[ExtractedCall, str]:
+def _recipient_call(
+    recipient: str, body: str, text: str, *, after_calls: bool = False
+) -> tuple[ExtractedCall, str]:
     try:
-        arguments, end = decode_json_at(body, 0)
+        # A message runs to the next >>> line; a cut-off one is mended only after complete calls.
+        arguments, end = read_marked_json(body, 0, cut_off=after_calls)
     except json.JSONDecodeError as exc:
         if recipient == "python":
             return code_call(body), ""
@@ -379,7 +383,9 @@ def _function_tags(text: str) -> Extraction:
     while (match := _FUNCTION_TAG.search(text, position)) is not None:
         content += _before_python_tag(text[position : match.start()], calls)
         try:
-            arguments, end = decode_json_at(text, match.end())
+            arguments, end = read_marked_json(
+                text, match.end(), (FUNCTION_CLOSE,), cut_off=bool(calls)
+            )
         except json.JSONDecodeError as exc:
             raise WrapperParseError(f"unreadable JSON after {match.group(0)}: {exc}", text) from exc
         if not isinstance(arguments, dict):

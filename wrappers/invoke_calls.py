@@ -1,7 +1,8 @@
 """Calls as ``<invoke name="f"><parameter name="k">v</parameter></invoke>`` blocks.
 
 MiniMax M2 and DeepSeek V3.2 / V4 (DSML) write calls the same way, inside a
-block of their own and with their own tag prefix::
+block of their own and with their own tag prefix; MiniCPM5 with its own tag
+names and no block (values with ``<``, ``&`` or newlines in ``<![CDATA[...]]>``)::
 
     <minimax:tool_call>
     <invoke name="get_weather">
@@ -14,6 +15,8 @@ block of their own and with their own tag prefix::
     <｜DSML｜parameter name="city" string="true">Paris</｜DSML｜parameter>
     </｜DSML｜invoke>
     </｜DSML｜function_calls>
+
+    <function name="get_weather"><param name="city">Paris</param></function>
 
 A value is text (the templates write strings as they are and everything
 else as JSON). DSML says which with ``string="true|false"``: a ``false``
@@ -48,7 +51,10 @@ _NOT_JSON = object()
 
 @dataclass(frozen=True)
 class InvokeFormat:
-    """One family's tags: ``prefix`` before ``invoke`` / ``parameter``, and its block."""
+    """One family's tags: ``prefix`` before ``invoke`` / ``parameter``, and its block.
+
+    ``block_open`` / ``block_close`` empty: the calls stand alone (MiniCPM5).
+    """
 
     prefix: str
     block_open: str
@@ -56,27 +62,34 @@ class InvokeFormat:
     #: Strip whitespace around values (MiniMax's reference parser does; DSML's
     #: template writes values flush against their tags).
     strip_values: bool = True
+    #: The tag names (MiniCPM5: ``function`` / ``param``).
+    invoke_tag: str = "invoke"
+    parameter_tag: str = "parameter"
+    #: What the grammar writes after each opening tag and closing tag.
+    layout: str = "\n"
 
     @cached_property
     def invoke(self) -> re.Pattern[str]:
-        p = re.escape(self.prefix)
-        return re.compile(rf"<{p}invoke\s+name\s*=\s*[\"']?([^\"'>]+?)[\"']?\s*>")
+        tag = re.escape(self.prefix + self.invoke_tag)
+        # \s*: MiniCPM5 sometimes collapses the tag and its attribute
+        # (<functionname="f">, vLLM's minicpm5xml parser reads it too).
+        return re.compile(rf"<{tag}\s*name\s*=\s*[\"']?([^\"'>]+?)[\"']?\s*>")
 
     @cached_property
     def invoke_close(self) -> str:
-        return f"</{self.prefix}invoke>"
+        return f"</{self.prefix}{self.invoke_tag}>"
 
     @cached_property
     def parameter(self) -> re.Pattern[str]:
-        p = re.escape(self.prefix)
+        tag = re.escape(self.prefix + self.parameter_tag)
         return re.compile(
-            rf"<{p}parameter\s+name\s*=\s*[\"']?([^\"'>]+?)[\"']?"
+            rf"<{tag}\s*name\s*=\s*[\"']?([^\"'>]+?)[\"']?"
             rf"(?:\s+string\s*=\s*[\"']?(true|false)[\"']?)?\s*>"
         )
 
     @cached_property
     def parameter_close(self) -> str:
-        return f"</{self.prefix}parameter>"
+        return f"</{self.prefix}{self.parameter_tag}>"
 
 
 def read_invoke(text: str, match: re.Match[str], form: InvokeFormat) -> tuple[ExtractedCall, int]:
@@ -90,16 +103,40 @@ def read_invoke(text: str, match: re.Match[str], form: InvokeFormat) -> tuple[Ex
         raise WrapperParseError(f"the call to {name} is cut off (no {form.invoke_close})", text)
     body = text[match.end() : close]
     arguments: dict[str, Any] = {}
-    parameters = list(form.parameter.finditer(body))
-    for index, parameter in enumerate(parameters):
-        next_start = parameters[index + 1].start() if index + 1 < len(parameters) else len(body)
-        value_end = body.find(form.parameter_close, parameter.end())
-        if value_end == -1 or value_end > next_start:
-            value_end = next_start  # a missing closing tag, where the next one follows
-        value = body[parameter.end() : value_end]
+    position = 0
+    while (parameter := form.parameter.search(body, position)) is not None:
+        cdata = _cdata_at(body, parameter.end())
+        if cdata is not None:
+            # The value is the section's text, whatever tags it holds.
+            value, position = cdata
+        else:
+            following = form.parameter.search(body, parameter.end())
+            next_start = following.start() if following else len(body)
+            value_end = body.find(form.parameter_close, parameter.end())
+            if value_end == -1 or value_end > next_start:
+                value_end = next_start  # a missing closing tag, where the next one follows
+            value, position = body[parameter.end() : value_end], value_end
         value = value.strip() if form.strip_values else _strip_layout(value)
         arguments[parameter.group(1).strip()] = _value(value, parameter.group(2))
     return ExtractedCall(name, arguments), close + len(form.invoke_close)
+
+
+_CDATA_OPEN = "<![CDATA["
+_CDATA_CLOSE = "]]>"
+
+
+def _cdata_at(body: str, start: int) -> tuple[str, int] | None:
+    """The text of a ``<![CDATA[...]]>`` section at ``body[start]`` (after
+    whitespace) and where the section ends, or None when there is none."""
+    at = start
+    while at < len(body) and body[at].isspace():
+        at += 1
+    if not body.startswith(_CDATA_OPEN, at):
+        return None
+    end = body.find(_CDATA_CLOSE, at + len(_CDATA_OPEN))
+    if end == -1:
+        return None
+    return body[at + len(_CDATA_OPEN) : end], end + len(_CDATA_CLOSE)
 
 
 def _strip_layout(value: str) -> str:
@@ -126,18 +163,18 @@ def extract_invokes(text: str, form: InvokeFormat) -> Extraction:
     position = 0
     while (match := form.invoke.search(text, position)) is not None:
         start = match.start()
-        block = text.rfind(form.block_open, position, start)
+        block = text.rfind(form.block_open, position, start) if form.block_open else -1
         if block != -1 and not text[block + len(form.block_open) : start].strip():
             start = block
         content += text[position:start]
         call, end = read_invoke(text, match, form)
         calls.append(call)
         after = _skip_space(text, end)
-        if text.startswith(form.block_close, after):
+        if form.block_close and text.startswith(form.block_close, after):
             end = after + len(form.block_close)
         position = end
     rest = text[position:]
-    if form.block_open in rest:
+    if form.block_open and form.block_open in rest:
         raise WrapperParseError(f"{form.block_open} holds no complete call", text)
     return Extraction(content + rest, calls)
 
@@ -151,7 +188,9 @@ def invokes_so_far(
     position = 0
     while (match := form.invoke.search(region, position)) is not None:
         between = region[position : match.start()]
-        if between.replace(form.block_open, "").replace(form.block_close, "").strip():
+        for tag in (form.block_open, form.block_close):
+            between = between.replace(tag, "") if tag else between
+        if between.strip():
             break  # text between calls: parse() decides what it is
         if region.find(form.invoke_close, match.end()) == -1:
             break
@@ -192,12 +231,12 @@ def invoke_grammar(
         def member(key: str, value: str) -> str:
             text = is_text_schema(builder.resolve(properties.get(key)))
             attribute = f' string="{"true" if text else "false"}"' if string_attribute else ""
-            opener = f'<{form.prefix}parameter name="{key}"{attribute}>'
-            return f"{literal(opener)} {value} {literal(form.parameter_close + chr(10))}"
+            opener = f'<{form.prefix}{form.parameter_tag} name="{key}"{attribute}>'
+            return f"{literal(opener)} {value} {literal(form.parameter_close + form.layout)}"
 
-        head = f'<{form.prefix}invoke name="{function["name"]}">\n'
+        head = f'<{form.prefix}{form.invoke_tag} name="{function["name"]}">{form.layout}'
         write_call = keyed_call(
-            lambda _name: literal(head), member, literal(form.invoke_close + "\n"), syntax
+            lambda _name: literal(head), member, literal(form.invoke_close + form.layout), syntax
         )
         return write_call(builder, index, function)
 
@@ -206,6 +245,6 @@ def invoke_grammar(
         write,
         only=only,
         max_calls=max_calls,
-        start=literal(form.block_open + "\n"),
-        end=literal(form.block_close),
+        start=literal(form.block_open + "\n") if form.block_open else "",
+        end=literal(form.block_close) if form.block_close else "",
     )

@@ -26,8 +26,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import json_repair
-
 from wrappers.base import WrapperParseError
 
 #: Start positions (plausible ``{``) tried before giving up.
@@ -207,7 +205,7 @@ def _complete(body: str, scan: _Scan) -> str:
 
 def _repair_with_library(body: str) -> dict[str, Any] | None:
     try:
-        value = json_repair.loads(body)
+        value = repair_json(body)
     except Exception:  # the library's failure modes are not documented
         return None
     if isinstance(value, list):
@@ -217,3 +215,12 @@ def _repair_with_library(body: str) -> dict[str, Any] | None:
     if isinstance(value, dict) and value:
         return value
     return None
+
+
+def repair_json(text: str) -> object:
+    """``json_repair.loads``: broken JSON read as best it can be."""
+    # Imported on the first broken output, not at start-up: the library is
+    # 2 MB of a serving process's memory that most models never need.
+    import json_repair
+
+    return json_repair.loads(text)

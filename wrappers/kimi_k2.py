@@ -25,7 +25,8 @@ from wrappers.grammar import GrammarBuilder, call_count, calls_grammar, json_arg
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
-from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper, decode_json_at
+from wrappers.tolerance import read_marked_json
+from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
 SECTION_BEGIN = "<|tool_calls_section_begin|>"
 SECTION_END = "<|tool_calls_section_end|>"
@@ -143,7 +144,7 @@ class KimiK2Wrapper(ToolFormatWrapper):
         if position == -1:
             raise WrapperParseError("a Kimi tool-call section holds no call", text)
         while position != -1:
-            call, position = _call_at(section, position + len(CALL_BEGIN))
+            call, position = _call_at(section, position + len(CALL_BEGIN), after_calls=bool(calls))
             calls.append(call)
             position = section.find(CALL_BEGIN, position)
         return Extraction(text[:start] + after, calls)
@@ -174,7 +175,10 @@ def _call_so_far(text: str, start: int) -> tuple[PartialCall | None, int | None]
     return call, None if close == -1 else close + len(CALL_END)
 
 
-def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:
+def _call_at(text: str, start: int, *, after_calls: bool = False) -> tuple[ExtractedCall, int]:
+    """The call at ``text[start]`` and where it ends; broken arguments mended as
+    :func:`wrappers.tolerance.read_marked_json` does (a cut-off one only
+    ``after_calls``: it follows complete ones)."""
     argument = text.find(ARGUMENT_BEGIN, start)
     if argument == -1:
         raise WrapperParseError(f"a Kimi call has no {ARGUMENT_BEGIN}", text)
@@ -183,7 +187,9 @@ def _call_at(text: str, start: int) -> tuple[ExtractedCall, int]:
         raise WrapperParseError("a Kimi call has no function name", text)
     name = match.group("name")
     try:
-        arguments, end = decode_json_at(text, argument + len(ARGUMENT_BEGIN))
+        arguments, end = read_marked_json(
+            text, argument + len(ARGUMENT_BEGIN), (CALL_END, CALL_BEGIN), cut_off=after_calls
+        )
     except json.JSONDecodeError as exc:
         raise WrapperParseError(f"unreadable arguments of {name}: {exc}", text) from exc
     if not isinstance(arguments, dict):

@@ -14,7 +14,7 @@ from typing import ClassVar
 from wrappers.base import FunctionSchema, WrapperParseError, arguments_as_json_string
 from wrappers.conversation import Turn
 from wrappers.grammar import json_call_grammar
-from wrappers.json_calls import find_json_calls, json_calls_so_far
+from wrappers.json_calls import CALL_START, find_json_calls, json_calls_so_far
 from wrappers.llama3_layout import (
     BEGIN_OF_TEXT,
     DEFAULT_DATE,
@@ -35,6 +35,7 @@ from wrappers.python_calls import (
 )
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, without_partial_suffix
+from wrappers.tolerance import read_marked_json
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
 TOOLS_INSTRUCTIONS = (
@@ -165,7 +166,7 @@ class Llama3JSONWrapper(ToolFormatWrapper):
         before, after = text[:tag], text[tag + len(PYTHON_TAG) :]
         earlier = _json_calls_before_tag(before)
         if _JSON_START.match(after):
-            found = find_json_calls(after, repair=False)
+            found = _json_calls_after_tag(after, text)
         elif CALL_LIST_START.match(after.lstrip()):
             found = find_call_lists(after)
         elif _BUILTIN_CALL.match(after):
@@ -189,6 +190,28 @@ class Llama3JSONWrapper(ToolFormatWrapper):
         if not _JSON_START.match(after):
             return earlier  # code, a pythonic list or a built-in call: sent at the end
         return earlier + json_calls_so_far(after)
+
+
+def _json_calls_after_tag(after: str, text: str) -> Extraction:
+    """The JSON call(s) after ``<|python_tag|>``, mended as
+    :func:`wrappers.tolerance.read_marked_json` does: closed JSON (trailing
+    commas, single quotes, Python literals, a missing final brace), not JSON
+    cut off mid-way."""
+    try:
+        return find_json_calls(after, repair=False)
+    except WrapperParseError:
+        pass
+    if len(CALL_START.findall(after)) > 1:
+        # A call cut off after complete ones: mended, what was sent of it stays true.
+        mended = find_json_calls(after, repair=True)
+        if len(mended.calls) > 1:
+            return mended
+    try:
+        value, end = read_marked_json(after, 0)
+    except json.JSONDecodeError:
+        raise WrapperParseError("unreadable JSON call after <|python_tag|>", text) from None
+    mended = find_json_calls(json.dumps(value, ensure_ascii=False), repair=False)
+    return Extraction(after[end:], mended.calls)
 
 
 def _json_calls_before_tag(text: str) -> Extraction:

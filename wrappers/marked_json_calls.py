@@ -15,16 +15,11 @@ import json
 import re
 from collections.abc import Sequence
 
-import json_repair
-
 from wrappers.base import WrapperParseError
 from wrappers.json_calls import object_calls_so_far, read_object_list
-from wrappers.json_extract import MAX_REPAIR_CHARS
 from wrappers.streaming import PartialCall
+from wrappers.tolerance import read_marked_json
 from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, decode_json_at
-
-# A key whose value is missing (``"city": }``): a repair would invent one.
-_MISSING_VALUE = re.compile(r"""["']\s*:\s*(?:[,}\]]|\Z)""")
 
 
 def json_calls_after_markers(
@@ -136,21 +131,13 @@ def _mended_items(
 ) -> tuple[list[object], int] | None:
     """The call objects of broken JSON closed by an end marker, mended (None: not mendable).
 
-    Trailing commas, single quotes, Python literals, a missing brace
-    (``wrappers.tolerance``'s classes) are mended; a list that is cut off
-    (no end marker, and it does not end with ``]`` or ``}``) or a key without
-    its value is not: the pipeline retries.
+    :func:`wrappers.tolerance.read_marked_json`'s rule: trailing commas,
+    single quotes, Python literals, a missing brace are mended; a list cut off
+    mid-way or a key without its value is not, and the pipeline retries.
     """
-    stops = [i for m in end_markers if (i := text.find(m, position)) != -1]
-    end = min(stops) if stops else len(text)
-    region = text[position:end].rstrip().removesuffix("```").rstrip()
-    if not stops and not region.endswith(("]", "}")):
-        return None  # cut off before its end
-    if len(region) > MAX_REPAIR_CHARS or _MISSING_VALUE.search(region):
-        return None
     try:
-        value = json_repair.loads(region)
-    except Exception:  # the library's failure modes are not documented
+        value, end = read_marked_json(text, position, end_markers)
+    except json.JSONDecodeError:
         return None
     items = value if isinstance(value, list) else [value]
     if not items or not all(isinstance(item, dict) and item for item in items):

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
@@ -24,11 +24,11 @@ from wrappers.json_calls import (
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
+from wrappers.tolerance import read_marked_json
 from wrappers.tool_format import (
     ExtractedCall,
     Extraction,
     ToolFormatWrapper,
-    decode_json_at,
 )
 
 BOS = "<s>"
@@ -169,10 +169,13 @@ class MistralWrapper(ToolFormatWrapper):
         first = text.find(TOOL_CALLS)
         if first == -1:
             return _without_marker(text)
-        content, calls = text[:first], []
+        content = text[:first]
+        calls: list[ExtractedCall] = []
         position: int = first
         while position != -1:
-            found, end = _calls_after_marker(text, position + len(TOOL_CALLS))
+            found, end = _calls_after_marker(
+                text, position + len(TOOL_CALLS), after_calls=bool(calls)
+            )
             calls.extend(found)
             position = text.find(TOOL_CALLS, end)
             content += text[end : position if position != -1 else len(text)]
@@ -257,16 +260,20 @@ def _json_text(content: str) -> str:
     return content.strip()
 
 
-def _calls_after_marker(text: str, position: int) -> tuple[list[ExtractedCall], int]:
-    """The calls right after one ``[TOOL_CALLS]`` and where they end."""
+def _calls_after_marker(
+    text: str, position: int, *, after_calls: bool = False
+) -> tuple[list[ExtractedCall], int]:
+    """The calls right after one ``[TOOL_CALLS]`` and where they end.
+
+    Broken JSON is mended as :func:`wrappers.tolerance.read_marked_json`
+    does; a cut-off call is mended only after complete ones (``after_calls``:
+    an earlier ``[TOOL_CALLS]`` held calls; in a list, earlier items).
+    """
     start = position
     while start < len(text) and text[start].isspace():
         start += 1
     if text.startswith("[", start):
-        try:
-            items, end = read_object_list(text, start)
-        except json.JSONDecodeError as exc:
-            raise WrapperParseError(f"unreadable JSON after [TOOL_CALLS]: {exc}", text) from exc
+        items, end = _call_list_at(text, start)
         if not items:
             raise WrapperParseError("an empty list after [TOOL_CALLS]", text)
         return [call_from_json(item) for item in items], end
@@ -274,12 +281,32 @@ def _calls_after_marker(text: str, position: int) -> tuple[list[ExtractedCall], 
     if named is None:
         raise WrapperParseError("[TOOL_CALLS] is followed by neither a list nor name[ARGS]", text)
     try:
-        arguments, end = decode_json_at(text, named.end())
+        arguments, end = read_marked_json(text, named.end(), (TOOL_CALLS,), cut_off=after_calls)
     except json.JSONDecodeError as exc:
         raise WrapperParseError(f"unreadable arguments after [ARGS]: {exc}", text) from exc
     if not isinstance(arguments, dict):
         raise WrapperParseError(f"the arguments of {named.group(1)!r} are not an object", text)
     return [ExtractedCall(name=named.group(1), arguments=arguments)], end
+
+
+def _call_list_at(text: str, start: int) -> tuple[list[Any], int]:
+    """The list of call objects at ``text[start]``, mended where it is broken.
+
+    A list cut off mid-way is mended only when it holds a complete call
+    before the cut one (that one stands; the cut one keeps what was written).
+    """
+    try:
+        return read_object_list(text, start)
+    except json.JSONDecodeError as exc:
+        error = exc
+    for cut_off in (False, True):
+        try:
+            value, end = read_marked_json(text, start, (TOOL_CALLS,), cut_off=cut_off)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, list) and (not cut_off or len(value) > 1):
+            return value, end
+    raise WrapperParseError(f"unreadable JSON after [TOOL_CALLS]: {error}", text) from error
 
 
 def _calls_so_far(text: str, position: int) -> tuple[list[PartialCall], int | None]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.brackets import closing_bracket
-from wrappers.grammar import GrammarBuilder, ValueSyntax, calls_grammar, keyed_call, literal
+from wrappers.grammar import CallWriter, ValueSyntax, calls_grammar, keyed_call, literal
 from wrappers.json_calls import strip_empty_fences
 from wrappers.tool_format import ExtractedCall, Extraction
 
@@ -192,16 +192,14 @@ PYTHON_VALUES = ValueSyntax(
 )
 
 
-def python_call(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
-    """``name(key=value, ...)``: keyword arguments, values as Python literals."""
+def python_call(syntax: ValueSyntax = PYTHON_VALUES) -> CallWriter:
+    """``name(key=value, ...)``: keyword arguments, values as Python literals
+    (``syntax``: where a template writes its constants otherwise)."""
 
     def member(key: str, value: str) -> str:
         return f"{literal(key + '=')} {value}"
 
-    write = keyed_call(
-        lambda name: literal(name + "("), member, '")"', PYTHON_VALUES, sep=' "," " "? '
-    )
-    return write(builder, index, function)
+    return keyed_call(lambda name: literal(name + "("), member, '")"', syntax, sep=' "," " "? ')
 
 
 def python_calls_grammar(
@@ -218,7 +216,7 @@ def python_calls_grammar(
     closing = f'"]" {literal(end)}' if end else '"]"'
     return calls_grammar(
         functions,
-        python_call,
+        python_call(),
         only=only,
         max_calls=max_calls,
         start=opening,

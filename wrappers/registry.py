@@ -61,6 +61,12 @@ _BUILTIN_MODULES = (
     "wrappers.functiongemma",
     "wrappers.nemotron",
     "wrappers.apertus",
+    "wrappers.minicpm5",
+    "wrappers.kimi_k3",
+    "wrappers.xlam",
+    "wrappers.olmo3",
+    "wrappers.internlm2",
+    "wrappers.hunyuan",
 )
 
 

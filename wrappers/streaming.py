@@ -277,12 +277,18 @@ def safe_content_end(text: str, openers: Sequence[regex.Pattern[str]], start: in
 
 
 def without_partial_suffix(text: str, tokens: Sequence[str]) -> str:
-    """``text`` minus an end that is the start of one of ``tokens`` (still being written)."""
+    """``text`` minus an end that is the start of one of ``tokens`` (still being written).
+
+    The longest such end: ``...<|close|>response<`` may be the start of one
+    marker (``<``) and the middle of another (``<|close|>response<|sep|>``).
+    """
+    cut = 0
     for token in tokens:
-        for size in range(min(len(token) - 1, len(text)), 0, -1):
+        for size in range(min(len(token) - 1, len(text)), cut, -1):
             if text.endswith(token[:size]):
-                return text[:-size]
-    return text
+                cut = size
+                break
+    return text[:-cut] if cut else text
 
 
 def partial_match_start(text: str, patterns: Sequence[regex.Pattern[str]]) -> int:

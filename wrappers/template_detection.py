@@ -84,13 +84,25 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
     # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
     FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
+    # Tencent Hunyuan A13B: <tool_calls>[...]</tool_calls>, <|extra_0|> turn ends.
+    FormatRule("hunyuan-a13b", all_of=("<tool_calls>", "<|extra_0|>")),
+    # InternLM2 / 2.5: <|action_start|><|plugin|>{...}<|action_end|>.
+    FormatRule("internlm2", any_of=("<|action_start|>", "name=<|plugin|>")),
+    # AI2 OLMo 3: Python calls, one per line, in <function_calls> tags.
+    FormatRule("olmo3", any_of=("<function_calls>",)),
     # MiniMax M2: <minimax:tool_call><invoke name=...>.
     FormatRule("minimax-m2", any_of=("<minimax:tool_call>", "]~b]ai")),
+    # MiniCPM5: <function name="f"><param name="k">v</param></function> (no <tool_call>).
+    FormatRule("minicpm5", all_of=("<function name=", "<param name=")),
+    # Salesforce xLAM-2 (Qwen and Llama based): a bare JSON list of calls.
+    FormatRule("xlam", any_of=("make calls in a single JSON array",)),
     # DeepSeek V3 / R1 (and its Qwen / Llama distills): full-width bars and ▁.
     FormatRule("deepseek", any_of=("<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>")),  # noqa: RUF001
     # Command R7B (<|START_ACTION|>) and Command R+ ("Action:" + a ```json list).
     FormatRule("command-r", any_of=("<|START_ACTION|>",)),
     FormatRule("command-r", all_of=("<|START_OF_TURN_TOKEN|>", "Action:")),
+    # Kimi K3 (XTML): <|open|>tools<|sep|><|open|>call tool="f" index="1"<|sep|>...
+    FormatRule("kimi-k3", all_of=("<|open|>", "<|close|>", "<|sep|>")),
     FormatRule("kimi-k2", any_of=("<|tool_calls_section_begin|>", "<|tool_call_begin|>")),
     # LFM2 lists tools in <|tool_list_start|>; LFM2.5 templates also show <|tool_call_start|>.
     FormatRule("lfm2", any_of=("<|tool_call_start|>", "<|tool_list_start|>")),

@@ -18,7 +18,12 @@ forgives the same mistakes (issue 13):
   final brace, junk before it);
 - :func:`calls_in_block`: one or several call objects (or a list) inside one
   marker block, the last one dropped when it is cut off next to complete
-  ones.
+  ones;
+- :func:`read_marked_json`: the arguments (or call list) after a format's
+  marker, mended only where the JSON is closed (its end marker came, it ends
+  with ``}`` / ``]``, or only closers are missing), or where a cut-off call
+  follows complete ones: the stricter reading of the formats whose cut-off
+  calls are retried (Mistral, Kimi K2, DeepSeek V3, Llama 3.1, Functionary).
 
 :data:`BARE_CALL_OPENER` is where such a call may begin while streaming: a
 format that tolerates bare calls holds its content from there
@@ -29,12 +34,13 @@ streamed stays a prefix of the one-shot answer.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.json_calls import CALL_START, calls_in_value, find_json_calls
-from wrappers.json_extract import extract_json_object
+from wrappers.json_extract import MAX_REPAIR_CHARS, extract_json_object, repair_json
 from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, decode_json_at
 
 #: Where a bare call may begin while streaming: an optional code fence, then
@@ -141,3 +147,53 @@ def with_missing_closers(text: str) -> str | None:
     if not suffix or suffix.startswith('"') or stripped.endswith((":", ",", "{", "[")):
         return None
     return stripped + suffix
+
+
+# A key whose value is missing (``"city": }``): a repair would invent one.
+MISSING_VALUE = re.compile(r"""["']\s*:\s*(?:[,}\]]|\Z)""")
+
+
+def mend_json(region: str) -> Any | None:
+    """``region`` (broken JSON, perhaps a closing fence after it) mended, or None.
+
+    Trailing commas, single quotes, Python literals (``True``, ``None``),
+    missing closers and a cut-off string are mended by ``json-repair``; a key
+    without its value is not (a repair would invent one), nor anything that
+    is not an object or list, nor more than ``MAX_REPAIR_CHARS``.
+    """
+    region = region.strip().removesuffix("```").rstrip()
+    if not region or len(region) > MAX_REPAIR_CHARS or MISSING_VALUE.search(region):
+        return None
+    try:
+        value = repair_json(region)
+    except Exception:  # the library's failure modes are not documented
+        return None
+    return value if isinstance(value, dict | list) and value else None
+
+
+def read_marked_json(
+    text: str, start: int, end_markers: Sequence[str] = (), *, cut_off: bool = False
+) -> tuple[Any, int]:
+    """The JSON value at ``text[start]`` (after a format's marker) and where it ends.
+
+    Valid JSON is read with ``raw_decode`` (a string may hold an end marker).
+    Broken JSON, up to the first of ``end_markers`` or the end, is mended by
+    :func:`mend_json` when it is closed: an end marker follows, it ends with
+    ``}`` or ``]``, or only closers are missing (``{"city": "Paris"``). JSON cut
+    off mid-way (``{"city": "Par``) is mended only with ``cut_off``: the
+    formats pass it for a call that follows complete ones (the complete ones
+    stand, and what streaming sent of the cut one stays true); alone it is
+    unreadable, and the pipeline retries. Raises :class:`json.JSONDecodeError`.
+    """
+    try:
+        return decode_json_at(text, start)
+    except json.JSONDecodeError as exc:
+        stops = [i for marker in end_markers if (i := text.find(marker, start)) != -1]
+        end = min(stops) if stops else len(text)
+        region = text[start:end]
+        bare = region.strip().removesuffix("```").rstrip()
+        closed = bool(stops) or bare.endswith(("}", "]")) or with_missing_closers(bare) is not None
+        mended = mend_json(region) if closed or cut_off else None
+        if mended is None:
+            raise exc from None
+        return mended, end

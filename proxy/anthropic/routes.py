@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from proxy.anthropic.events import MessageEventWriter, message_sse_body
 from proxy.anthropic.message import message_body
 from proxy.anthropic.request import MessagesRequest, parse_messages_request, to_chat_request
-from proxy.openapi import request_body
+from proxy.openapi import add_post_route, request_body
 from proxy.pipeline import ChatPipeline
 from proxy.redaction import Redactor
 from proxy.request_io import answer_headers, cancel_on_disconnect, read_json
@@ -62,17 +62,11 @@ def install_anthropic_routes(
     body_only = {"requestBody": request_body(MessagesRequest)["requestBody"]}
     for prefix in ("/v1", ""):
         listed = prefix == "/v1"
-        app.add_api_route(
-            f"{prefix}/messages",
-            messages,
-            methods=["POST"],
-            include_in_schema=listed,
-            openapi_extra=body_only,
-        )
-        app.add_api_route(
+        add_post_route(app, f"{prefix}/messages", messages, listed=listed, openapi_extra=body_only)
+        add_post_route(
+            app,
             f"{prefix}/messages/count_tokens",
             count_message_tokens,
-            methods=["POST"],
-            include_in_schema=listed,
+            listed=listed,
             openapi_extra=body_only,
         )

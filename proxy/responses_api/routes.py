@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from proxy.errors import InvalidRequestError, NotFound
-from proxy.openapi import request_body
+from proxy.openapi import add_post_route, request_body
 from proxy.pipeline import ChatPipeline
 from proxy.redaction import Redactor
 from proxy.request_io import answer_headers, cancel_on_disconnect, read_json
@@ -104,11 +104,11 @@ def install_responses_routes(
 
     for prefix in ("/v1", ""):
         listed = prefix == "/v1"
-        app.add_api_route(
+        add_post_route(
+            app,
             f"{prefix}/responses",
             create_response,
-            methods=["POST"],
-            include_in_schema=listed,
+            listed=listed,
             openapi_extra=request_body(ResponsesRequest),
         )
         app.add_api_route(

@@ -22,8 +22,15 @@ from tests.unit import (
     test_format_gemma4,
     test_format_glm4,
     test_format_harmony,
+    test_format_hermes,
+    test_format_hunyuan,
+    test_format_internlm2,
+    test_format_kimi_k3,
+    test_format_minicpm5,
     test_format_minimax,
     test_format_nemotron,
+    test_format_olmo3,
+    test_format_xlam,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +45,13 @@ PARALLEL = [
     (test_format_functiongemma, "vllm-parallel"),
     (test_format_nemotron, "parallel-in-one-list"),
     (test_format_apertus, "vllm-parallel"),
+    (test_format_hermes, "vllm-parallel"),
+    (test_format_minicpm5, "vllm-parallel-with-text"),
+    (test_format_kimi_k3, "template-parallel"),
+    (test_format_xlam, "vllm-parallel"),
+    (test_format_olmo3, "vllm-parallel"),
+    (test_format_internlm2, "template-layout-two-actions"),
+    (test_format_hunyuan, "vllm-parallel"),
 ]
 
 

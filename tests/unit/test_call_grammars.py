@@ -30,8 +30,11 @@ from tests.support.llama_grammar import (
     llama_cpp_starts_with,
 )
 from wrappers.base import RenderOptions
+from wrappers.conversation import CallRecord
 from wrappers.gemma_values import write_value
 from wrappers.grammar import text_or_calls_grammar, text_without
+from wrappers.kimi_k3 import TOOLS_CLOSE, TOOLS_OPEN, call_xtml
+from wrappers.olmo3 import template_value
 from wrappers.python_calls import python_literal
 from wrappers.registry import get_wrapper
 from wrappers.xml_calls import text_value
@@ -244,6 +247,30 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "phi4": lambda c: "functools[" + ", ".join(named(c)) + "]",
     "generic-json": lambda c: named(c)[0] if len(c) == 1 else "[" + ", ".join(named(c)) + "]",
     "llama3-json": lambda c: ";".join(named(c, args_key="parameters")),
+    "internlm2": lambda c: "".join(
+        f"<|action_start|><|plugin|>\n{j}<|action_end|>" for j in named(c, args_key="parameters")
+    ),
+    "xlam": lambda c: "[" + ", ".join(named(c)) + "]",
+    "hunyuan-a13b": lambda c: "<tool_calls>[" + ", ".join(named(c)) + "]</tool_calls>",
+    "minicpm5": lambda c: "".join(
+        f'<function name="{n}">'
+        + "".join(f'<param name="{k}">{text_value(v)}</param>' for k, v in a.items())
+        + "</function>"
+        for n, a in c
+    ),
+    "olmo3": lambda c: (
+        "<function_calls>\n"
+        + "\n".join(
+            f"{n}(" + ", ".join(f"{k}={template_value(v)}" for k, v in a.items()) + ")"
+            for n, a in c
+        )
+        + "\n</function_calls>"
+    ),
+    "kimi-k3": lambda c: (
+        TOOLS_OPEN
+        + "".join(call_xtml(CallRecord(n, a), i + 1) for i, (n, a) in enumerate(c))
+        + TOOLS_CLOSE
+    ),
     "nemotron": lambda c: "<TOOLCALL>[" + ", ".join(named(c)) + "]</TOOLCALL>",
     "pythonic": python_list,
     "llama4-pythonic": python_list,
@@ -260,10 +287,13 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
     "auto": WRITERS["generic-json"],
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
-ONE_CALL = {"harmony", "llama3-json"}
+ONE_CALL = {"harmony", "llama3-json", "internlm2"}
 #: What a model writes before its calls when a call is required: the rest
 #: of the reasoning block its prompt opened.
-REQUIRED_PREFIX = {"minimax-m2": "The user wants an alarm.\n</think>\n\n"}
+REQUIRED_PREFIX = {
+    "minimax-m2": "The user wants an alarm.\n</think>\n\n",
+    "kimi-k3": "Setting it.<|close|>response<|sep|>",
+}
 #: ... or a reasoning block it may write first.
 REASONING = {
     "kimi-k2": "<think>An alarm.</think>",

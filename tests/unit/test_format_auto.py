@@ -204,21 +204,10 @@ def test_detects_the_format_from_its_markers(raw: str, expected: str) -> None:
     assert detect_format(raw) == expected
 
 
-@pytest.mark.parametrize(SAMPLE_PARAMETERS, samples(MESSY_OUTPUTS, [NAME]))
-def test_reads_messy_outputs(name: str, raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(name, raw, content, calls)
-
-
 @pytest.mark.parametrize("raw", NO_CALLS)
 def test_an_answer_without_a_call_is_content(raw: str) -> None:
     assert (read(NAME, raw).content, read(NAME, raw).calls) == (raw, [])
     assert detect_format(raw) is None
-
-
-@pytest.mark.parametrize("raw", [pytest.param(raw, id=id_) for id_, raw in BROKEN])
-def test_a_broken_call_after_a_marker_raises(raw: str) -> None:
-    with pytest.raises(WrapperParseError):
-        read(NAME, raw)
 
 
 def test_detection_ignores_reasoning() -> None:

@@ -8,15 +8,8 @@ from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import (
     Case,
     ReasoningCase,
-    assert_broken,
-    assert_no_call,
-    assert_reads,
-    assert_reads_reasoning,
     assert_registered,
-    cases,
     golden_text,
-    raws,
-    reasoning_cases,
     rendering,
     variants,
 )
@@ -200,30 +193,6 @@ def test_renders_what_the_chat_template_renders(name: str, variant: str) -> None
     # <|END_OF_TURN_TOKEN|>, R7B's prints the tool descriptions unescaped.
     # command-r's no_tools golden is Command R's default template.
     assert rendering(name, variant) == golden_text(name, variant)
-
-
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize(("raw", "content", "calls"), cases(REAL_OUTPUTS + MESSY_OUTPUTS))
-def test_reads_calls(name: str, raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(name, raw, content, calls)
-
-
-@pytest.mark.parametrize("raw", raws(NO_CALLS))
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert_no_call("command-r", raw)
-
-
-@pytest.mark.parametrize("raw", raws(BROKEN))
-def test_a_broken_call_raises(raw: str) -> None:
-    assert_broken("command-r", raw)
-
-
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize(("raw", "reasoning", "content", "calls"), reasoning_cases(REASONING))
-def test_the_plan_is_reasoning_and_never_parsed(
-    name: str, raw: str, reasoning: str | None, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads_reasoning(name, raw, reasoning, content, calls)
 
 
 def test_detection_needs_a_list_after_action() -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.format_checks import (
-    SAMPLE_PARAMETERS,
     Call,
     Sample,
-    assert_reads,
     golden,
     read,
     rendered,
-    samples,
     template_rendering,
 )
 from tests.unit.tool_call_conversation import CALLS, FUNCTIONS, VARIANTS
@@ -189,22 +186,6 @@ BROKEN: list[tuple[str, str]] = [
         '{ "tool_call" : { "name" : "special_function", "arguments" : { "arg',
     ),
 ]
-
-
-@pytest.mark.parametrize(SAMPLE_PARAMETERS, samples(REAL_OUTPUTS + MESSY_OUTPUTS, [NAME]))
-def test_finds_calls_anywhere(name: str, raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(name, raw, content, calls)
-
-
-@pytest.mark.parametrize("raw", [pytest.param(raw, id=id_) for id_, raw in NO_CALLS])
-def test_an_answer_without_a_call_is_content(raw: str) -> None:
-    assert (read(NAME, raw).content, read(NAME, raw).calls) == (raw, [])
-
-
-@pytest.mark.parametrize("raw", [pytest.param(raw, id=id_) for id_, raw in BROKEN])
-def test_a_broken_call_raises(raw: str) -> None:
-    with pytest.raises(WrapperParseError):
-        read(NAME, raw)
 
 
 def test_without_repair_a_broken_call_raises_instead_of_being_mended() -> None:

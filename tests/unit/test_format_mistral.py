@@ -8,18 +8,13 @@ import re
 import pytest
 
 from tests.unit.format_checks import (
-    SAMPLE_PARAMETERS,
-    Call,
     Sample,
-    assert_reads,
     golden,
     read,
     rendered,
-    samples,
     template_rendering,
 )
 from tests.unit.tool_call_conversation import CALLS, FUNCTIONS, VARIANTS
-from wrappers.base import WrapperParseError
 from wrappers.mistral import MistralV11Wrapper, MistralWrapper, call_id
 from wrappers.registry import find_entry, get_wrapper
 
@@ -215,32 +210,6 @@ BROKEN: list[tuple[str, str]] = [
     ("empty-list", "[TOOL_CALLS][]"),
     ("v3-item-without-a-name", '[TOOL_CALLS][{"arguments": {"city": "Paris"}}]'),
 ]
-
-
-@pytest.mark.parametrize(SAMPLE_PARAMETERS, samples(REAL_OUTPUTS, NAMES))
-def test_reads_real_mistral_outputs(
-    name: str, raw: str, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads(name, raw, content, calls)
-
-
-@pytest.mark.parametrize(SAMPLE_PARAMETERS, samples(MESSY_OUTPUTS, NAMES))
-def test_reads_messy_outputs(name: str, raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(name, raw, content, calls)
-
-
-@pytest.mark.parametrize("raw", [pytest.param(raw, id=id_) for id_, raw in NO_CALLS])
-@pytest.mark.parametrize("name", NAMES)
-def test_an_answer_without_a_call_is_content(name: str, raw: str) -> None:
-    result = read(name, raw)
-    assert (result.content, result.calls) == (raw.removesuffix("</s>"), [])
-
-
-@pytest.mark.parametrize("raw", [pytest.param(raw, id=id_) for id_, raw in BROKEN])
-@pytest.mark.parametrize("name", NAMES)
-def test_a_broken_call_raises(name: str, raw: str) -> None:
-    with pytest.raises(WrapperParseError):
-        read(name, raw)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

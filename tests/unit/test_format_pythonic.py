@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.format_checks import (
-    SAMPLE_PARAMETERS,
-    Call,
     Sample,
-    assert_reads,
     golden,
     read,
     rendered,
-    samples,
     template_rendering,
 )
 from tests.unit.tool_call_conversation import CALLS, VARIANTS
-from wrappers.base import WrapperParseError
 from wrappers.python_calls import NotACallList, parse_call_list, python_literal
 from wrappers.pythonic import Llama4PythonicWrapper, PythonicWrapper
 from wrappers.registry import find_entry, get_wrapper
@@ -187,31 +182,6 @@ BROKEN: list[tuple[str, str]] = [
     # VLLM test_streaming_mismatched_brackets_reported_once.
     ("vllm-mismatched-brackets", "[foo(x=1])]"),
 ]
-
-
-@pytest.mark.parametrize(SAMPLE_PARAMETERS, samples(REAL_OUTPUTS, NAMES))
-def test_reads_real_pythonic_outputs(
-    name: str, raw: str, content: str | None, calls: list[Call]
-) -> None:
-    assert_reads(name, raw, content, calls)
-
-
-@pytest.mark.parametrize(SAMPLE_PARAMETERS, samples(MESSY_OUTPUTS, NAMES))
-def test_reads_messy_outputs(name: str, raw: str, content: str | None, calls: list[Call]) -> None:
-    assert_reads(name, raw, content, calls)
-
-
-@pytest.mark.parametrize("raw", [pytest.param(raw, id=id_) for id_, raw in NO_CALLS])
-@pytest.mark.parametrize("name", NAMES)
-def test_an_answer_without_a_call_is_content(name: str, raw: str) -> None:
-    assert (read(name, raw).content, read(name, raw).calls) == (raw, [])
-
-
-@pytest.mark.parametrize("raw", [pytest.param(raw, id=id_) for id_, raw in BROKEN])
-@pytest.mark.parametrize("name", NAMES)
-def test_a_broken_call_raises(name: str, raw: str) -> None:
-    with pytest.raises(WrapperParseError):
-        read(name, raw)
 
 
 def test_nothing_is_evaluated() -> None:

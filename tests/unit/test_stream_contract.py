@@ -3,8 +3,7 @@
 Every format's case table (the ``REAL_OUTPUTS``, ``MESSY_OUTPUTS``,
 ``NO_CALLS``, ``BROKEN`` and ``REASONING`` tables of
 ``tests/unit/test_format_*.py``, Functionary's ``V32_OUTPUTS`` and
-``V31_OUTPUTS``, MemGPT's outputs in ``test_wrapper_parse.py``, and the
-Hermes cases below) is fed to :class:`wrappers.streaming.StreamParser`
+``V31_OUTPUTS``, and MemGPT's outputs in ``test_wrapper_parse.py``) is fed to :class:`wrappers.streaming.StreamParser`
 one character at a time, split in two at every position, and in random
 splits. The deltas, joined, must equal what the wrapper's one-shot ``parse``
 returns for the whole text: same content, reasoning, calls and arguments,
@@ -54,21 +53,6 @@ WEATHER_FUNCTIONS: list[FunctionSchema] = [
     },
 ]
 
-# Hermes / Qwen outputs (the format of Qwen2.5's chat template, tokenizer_config.json
-# of Qwen/Qwen2.5-7B-Instruct): clean, parallel, reasoning, no call, cut off.
-HERMES_CASES = [
-    '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>',
-    'Let me check.\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n'
-    '</tool_call>\n<tool_call>\n{"name": "get_time", "arguments": {"zone": "CET"}}\n</tool_call>',
-    "<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n"
-    '{"name": "get_weather", "arguments": {"city": "Z\\u00fcrich \\"old town\\""}}\n</tool_call>',
-    "The weather in Paris is sunny, 18 °C. <tool_ without a call",
-    '<tool_call>\n{"name": "get_weather", "arguments": {}}\n</tool_call>',
-    '<tool_call>\n{"arguments": {"city": "Rome"}, "name": "get_weather"}\n</tool_call>',
-    '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Par',
-    "Sure, I can help!\n\n",
-]
-
 PLAIN_CASES = ["  Roses are red,\n  violets are blue.  \n", "", "one", "<tool_call> is text here"]
 
 
@@ -107,8 +91,6 @@ def format_cases() -> Iterator[Case]:
                     # Templates that open the think block leave the output inside it.
                     inside = table_name == "REASONING" and "<think>" not in raw
                     yield Case(name, raw, functions, starts_in_reasoning=inside)
-    for raw in HERMES_CASES:
-        yield Case("hermes", raw, WEATHER_FUNCTIONS)
 
     memgpt = importlib.import_module("tests.unit.test_wrapper_parse")
     memgpt_names = [e.name for e in list_wrappers() if e.family == "memgpt"]
@@ -377,7 +359,11 @@ def test_text_that_may_open_a_call_is_held_until_it_is_clearly_not_one() -> None
 
 
 def test_arguments_json_survives_the_round_trip() -> None:
-    case = Case("hermes", HERMES_CASES[2], WEATHER_FUNCTIONS)
+    raw = (
+        "<think>\nThe user wants the weather.\n</think>\n\n<tool_call>\n"
+        '{"name": "get_weather", "arguments": {"city": "Z\\u00fcrich \\"old town\\""}}\n</tool_call>'
+    )
+    case = Case("hermes", raw, WEATHER_FUNCTIONS)
     got, _, _ = stream(case, list(case.raw))
     assert got.calls is not None
     assert json.loads(got.calls[0][1]) == {"city": 'Zürich "old town"'}

@@ -220,6 +220,81 @@ MARKED_MESSY: list[tuple[str, str, str]] = [
 ]
 
 
+_DS_BEGIN = "<\uff5ctool\u2581calls\u2581begin\uff5c><\uff5ctool\u2581call\u2581begin\uff5c>"
+_DS_CALL = "<\uff5ctool\u2581call\u2581begin\uff5c>"
+_DS_SEP = "<\uff5ctool\u2581sep\uff5c>"
+_DS_CALL_END = "<\uff5ctool\u2581call\u2581end\uff5c>"
+_DS_END = "<\uff5ctool\u2581calls\u2581end\uff5c>"
+_KIMI_CALL = (
+    "<|tool_call_begin|>functions.{name}:{n}<|tool_call_argument_begin|>{args}<|tool_call_end|>"
+)
+
+#: How each format writes calls: (wrapper, [(name, arguments JSON text)] -> raw output).
+#: The layouts are the formats' own (their test modules cite the sources).
+CALL_LAYOUTS: list[tuple[str, Any]] = [
+    (
+        "mistral",
+        lambda calls: (
+            "[TOOL_CALLS]["
+            + ", ".join(f'{{"name": "{n}", "arguments": {a}}}' for n, a in calls)
+            + "]</s>"
+        ),
+    ),
+    ("mistral-v11", lambda calls: "".join(f"[TOOL_CALLS]{n}[ARGS]{a}" for n, a in calls)),
+    (
+        "kimi-k2",
+        lambda calls: (
+            "<|tool_calls_section_begin|>"
+            + "".join(_KIMI_CALL.format(name=n, n=i, args=a) for i, (n, a) in enumerate(calls))
+            + "<|tool_calls_section_end|>"
+        ),
+    ),
+    (
+        "deepseek",
+        lambda calls: (
+            _DS_BEGIN
+            + _DS_CALL.join(
+                f"function{_DS_SEP}{n}\n```json\n{a}\n```{_DS_CALL_END}" for n, a in calls
+            )
+            + _DS_END
+        ),
+    ),
+    (
+        "deepseek-v3.1",
+        lambda calls: (
+            _DS_BEGIN + _DS_CALL.join(f"{n}{_DS_SEP}{a}{_DS_CALL_END}" for n, a in calls) + _DS_END
+        ),
+    ),
+    (
+        "llama3-json",
+        lambda calls: (
+            "<|python_tag|>"
+            + "; ".join(f'{{"name": "{n}", "parameters": {a}}}' for n, a in calls)
+            + "<|eom_id|>"
+        ),
+    ),
+    (
+        "functionary-v3.1",
+        lambda calls: "".join(f"<function={n}>{a}</function>" for n, a in calls) + "<|eom_id|>",
+    ),
+    ("functionary-v3", lambda calls: "".join(f">>>{n}\n{a}" for n, a in calls)[3:] + "<|eot_id|>"),
+]
+
+#: Broken arguments inside the markers (issue 13's classes): all read as Paris.
+BROKEN_ARGUMENTS: list[tuple[str, str]] = [
+    ("trailing-comma", '{"city": "Paris",}'),
+    ("single-quotes", "{'city': 'Paris'}"),
+    ("python-literals", "{'city': 'Paris', 'days': None}"),
+    ("missing-final-brace", '{"city": "Paris"'),
+]
+
+MARKED_MESSY += [
+    (wrapper, f"{kind}", layout([("get_weather", arguments)]))
+    for wrapper, layout in CALL_LAYOUTS
+    for kind, arguments in BROKEN_ARGUMENTS
+]
+
+
 @pytest.mark.parametrize(
     ("wrapper", "raw"), [pytest.param(w, r, id=f"{w}:{i}") for w, i, r in MARKED_MESSY]
 )
@@ -325,3 +400,26 @@ def test_json_in_an_answer_from_a_public_report_stays_content(wrapper: str, raw:
     parsed = expected(StreamCase(wrapper, raw, REPORT_FUNCTIONS))
     assert isinstance(parsed, ParsedOutput), parsed
     assert parsed.tool_calls == [] and parsed.content == raw
+
+
+@pytest.mark.parametrize(("wrapper", "layout"), [pytest.param(w, f, id=w) for w, f in CALL_LAYOUTS])
+def test_a_call_cut_off_after_complete_ones_leaves_them_standing(wrapper: str, layout: Any) -> None:
+    """The complete calls stand; the cut one keeps what was written of it (streaming sent it)."""
+    whole = layout([("get_weather", '{"city": "Paris"}'), ("get_time", '{"zone": "CET"}')])
+    raw = whole[: whole.index("CET") + 2]
+    parsed = _parse(wrapper, raw)
+    assert isinstance(parsed, ParsedOutput), parsed
+    assert [(c.name, json.loads(c.arguments)) for c in parsed.tool_calls] == [
+        PARIS,
+        ("get_time", {"zone": "CE"}),
+    ]
+    _assert_streams_the_same(wrapper, raw)
+
+
+@pytest.mark.parametrize(("wrapper", "layout"), [pytest.param(w, f, id=w) for w, f in CALL_LAYOUTS])
+def test_one_call_cut_off_mid_way_is_unreadable_so_the_pipeline_retries(
+    wrapper: str, layout: Any
+) -> None:
+    whole = layout([("get_weather", '{"city": "Paris"}')])
+    parsed = _parse(wrapper, whole[: whole.index("Paris") + 3])
+    assert isinstance(parsed, WrapperParseError), parsed

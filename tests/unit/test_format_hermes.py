@@ -1,0 +1,191 @@
+"""``hermes``: Hermes 2 Pro / 3, Qwen 2.5 / 3, ``<tool_call>\\n{"name": ..., "arguments": ...}\\n</tool_call>``.
+
+The tables are read through both paths by tests/unit/test_case_tables.py and
+tests/unit/test_stream_contract.py; tests/unit/test_tolerance.py holds the
+broken JSON Hermes mends inside its markers.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.unit.format_checks import Call
+from tests.unit.golden_formats.generate_tool_call_goldens import environment
+from tests.unit.tool_call_conversation import VARIANTS, openai_request, wrapper_input
+from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
+from wrappers.base import FunctionSchema
+from wrappers.detection import detect_format
+from wrappers.hermes import HermesWrapper
+from wrappers.registry import get_wrapper
+from wrappers.template_detection import wrapper_for_template
+
+NAME = "hermes"
+
+# Sources of the real outputs below (and TEMPLATE, of the rendering).
+VLLM = "https://github.com/vllm-project/vllm/blob/df6d0216aa6fed0b310cbefb5b79f1d0ec5993dc/tests/tool_parsers/test_hermes_tool_parser.py"
+# Qwen/Qwen2.5-7B-Instruct's tokenizer_config.json chat_template (tests/unit/templates/README.md).
+TEMPLATE = Path(__file__).parent / "templates" / "Qwen-Qwen2.5-7B-Instruct.jinja"
+
+FUNCTIONS: list[FunctionSchema] = [
+    {
+        "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+    {
+        "name": "get_time",
+        "parameters": {"type": "object", "properties": {"zone": {"type": "string"}}},
+    },
+    {"name": "final_answer", "parameters": {"type": "object", "properties": {}}},
+    {"name": "get_current_temperature", "parameters": {"type": "object", "properties": {}}},
+    {"name": "search", "parameters": {"type": "object", "properties": {}}},
+]
+
+PARIS: Call = ("get_weather", {"city": "Paris"})
+TRIGGER: Call = ("final_answer", {"trigger": True})
+
+
+def tagged(*objects: str) -> str:
+    return "\n".join(f"<tool_call>\n{o}\n</tool_call>" for o in objects)
+
+
+REAL_OUTPUTS: list[Case] = [
+    # VLLM test_hermes_parser_non_streaming_tool_call_between_tags (and bug 19056's).
+    (
+        "vllm-between-tags",
+        tagged('{"name": "final_answer", "arguments": {"trigger": true}}'),
+        None,
+        [TRIGGER],
+    ),
+    # VLLM test_hermes_parser_streaming: line breaks inside the object.
+    (
+        "vllm-line-breaks-inside",
+        '<tool_call>\n{"name": "get_current_temperature",\n"arguments": {"location":\n'
+        '"San Francisco, California, United States", "unit": "celsius"}}\n</tool_call>',
+        None,
+        [
+            (
+                "get_current_temperature",
+                {"location": "San Francisco, California, United States", "unit": "celsius"},
+            )
+        ],
+    ),
+    # VLLM test_hermes_streaming_content_then_tool_call_with_stream_interval.
+    (
+        "vllm-content-then-call",
+        'Sure, let me check the weather.<tool_call>{"name": "get_weather", '
+        '"arguments": {"city": "NYC"}}</tool_call>',
+        "Sure, let me check the weather.",
+        [("get_weather", {"city": "NYC"})],
+    ),
+    # VLLM test_hermes_streaming_multiple_tool_calls_with_stream_interval (parallel).
+    (
+        "vllm-parallel",
+        '<tool_call>{"name": "search", "arguments": {"q": "cats"}}</tool_call>'
+        '<tool_call>{"name": "search", "arguments": {"q": "dogs"}}</tool_call>',
+        None,
+        [("search", {"q": "cats"}), ("search", {"q": "dogs"})],
+    ),
+    # TEMPLATE's layout, two calls after content.
+    (
+        "template-parallel-after-content",
+        "Let me check.\n"
+        + tagged(
+            '{"name": "get_weather", "arguments": {"city": "Paris"}}',
+            '{"name": "get_time", "arguments": {"zone": "CET"}}',
+        ),
+        "Let me check.",
+        [PARIS, ("get_time", {"zone": "CET"})],
+    ),
+]
+
+MESSY_OUTPUTS: list[Case] = [
+    # VLLM test_hermes_parser_non_streaming_tool_call_until_eos: no closing tag.
+    (
+        "vllm-until-eos",
+        '<tool_call>\n{"name": "final_answer", "arguments": {"trigger": true}}',
+        None,
+        [TRIGGER],
+    ),
+    (
+        "escaped-unicode-and-quotes",
+        tagged('{"name": "get_weather", "arguments": {"city": "Z\\u00fcrich \\"old town\\""}}'),
+        None,
+        [("get_weather", {"city": 'Zürich "old town"'})],
+    ),
+    (
+        "empty-arguments",
+        tagged('{"name": "get_weather", "arguments": {}}'),
+        None,
+        [("get_weather", {})],
+    ),
+    (
+        "name-after-arguments",
+        tagged('{"arguments": {"city": "Rome"}, "name": "get_weather"}'),
+        None,
+        [("get_weather", {"city": "Rome"})],
+    ),
+    (
+        "end-of-turn",
+        tagged('{"name": "get_weather", "arguments": {"city": "Paris"}}') + "<|im_end|>",
+        None,
+        [PARIS],
+    ),
+]
+
+NO_CALLS: list[tuple[str, str]] = [
+    # VLLM test_hermes_parser_non_streaming_no_tool_call.
+    ("vllm-plain", "This is not a tool call."),
+    ("half-written-tag", "The weather in Paris is sunny, 18 °C. <tool_ without a call"),
+    ("trailing-blank-lines", "Sure, I can help!\n\n"),
+]
+
+BROKEN: list[tuple[str, str]] = [
+    ("cut-off-in-a-string", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Par'),
+]
+
+REASONING: list[ReasoningCase] = [
+    # Qwen3 with thinking on: the thought, then the call.
+    (
+        "qwen3-think-then-call",
+        "<think>\nThe user wants the weather.\n</think>\n\n"
+        + tagged('{"name": "get_weather", "arguments": {"city": "Paris"}}'),
+        "The user wants the weather.",
+        None,
+        [PARIS],
+    ),
+    (
+        "a-call-in-the-thought-is-not-a-call",
+        "<think>maybe "
+        + tagged('{"name": "get_weather", "arguments": {"city": "Oslo"}}')
+        + "</think>It is sunny.",
+        "maybe " + tagged('{"name": "get_weather", "arguments": {"city": "Oslo"}}'),
+        "It is sunny.",
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_renders_what_qwen25s_template_renders(variant: str) -> None:
+    request = openai_request(variant)
+    for message in request["messages"]:
+        for call in message.get("tool_calls") or []:
+            call["function"]["arguments"] = json.loads(call["function"]["arguments"])
+    template = environment(False).from_string(TEMPLATE.read_text())
+    want = template.render(
+        messages=request["messages"], tools=request.get("tools"), add_generation_prompt=True
+    )
+    messages, functions = wrapper_input(variant)
+    assert get_wrapper(NAME).render(messages, functions).text == want
+
+
+def test_detected_from_its_output_and_its_template() -> None:
+    assert detect_format(REAL_OUTPUTS[0][1]) == NAME
+    assert wrapper_for_template(TEMPLATE.read_text()) == NAME
+
+
+def test_registered() -> None:
+    assert_registered(NAME, HermesWrapper, ("qwen", "qwen2.5"))

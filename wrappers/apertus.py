@@ -27,6 +27,13 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.grammar import (
+    GrammarBuilder,
+    call_count,
+    json_arguments,
+    json_list_grammar,
+    json_literal,
+)
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tolerance import with_missing_closers
@@ -120,6 +127,7 @@ def typescript_tools(functions: Sequence[FunctionSchema]) -> str:
 class ApertusWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOLS_PREFIX
+    grammar_trigger: ClassVar[str] = TOOLS_PREFIX
     stop: ClassVar[tuple[str, ...]] = (ASSISTANT_END,)
 
     def __init__(self, date: str | None = None) -> None:
@@ -174,6 +182,22 @@ class ApertusWrapper(ToolFormatWrapper):
         if in_tool:
             out += "]"
         return out + "<|assistant_start|>"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+            name = json_literal(function["name"])
+            return f'"{{" ws {name} ws ":" ws {json_arguments(builder, index, function)} ws "}}"'
+
+        return json_list_grammar(
+            functions,
+            write,
+            prefix=TOOLS_PREFIX,
+            suffix=TOOLS_SUFFIX,
+            only=only,
+            max_calls=call_count(parallel, only),
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         content = ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
+from typing import ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.detection import MarkedFormat, marked_formats, read_any_format
@@ -38,6 +39,11 @@ class AutoWrapper(GenericJSONWrapper):
     the pipeline retries a broken call instead of answering with it as
     text. End-of-turn tokens of every format are ignored at the end.
     """
+
+    #: A call is required: generic-json's grammar, the shape the prompt asks for.
+    #: Under auto nothing is constrained: a model may answer in a format of its
+    #: own, and generic-json's trigger ({"name") would fire inside its call.
+    grammar_trigger: ClassVar[str] = ""
 
     @cached_property
     def candidates(self) -> list[MarkedFormat]:

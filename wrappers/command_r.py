@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import (
@@ -240,7 +240,7 @@ class CommandRWrapper(ToolFormatWrapper):
             name_key="tool_name",
             arguments_key="parameters",
             as_list=True,
-            max_calls=4 if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
         )
 
     def render_chat(

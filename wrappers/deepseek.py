@@ -33,7 +33,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
-from wrappers.grammar import marked_calls_grammar
+from wrappers.grammar import call_count, marked_calls_grammar
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -112,6 +112,8 @@ class DeepSeekWrapper(ToolFormatWrapper):
     grammar_call_open: ClassVar[str] = CALL_BEGIN + "function" + SEP
     grammar_name_sep: ClassVar[str] = "\n```json\n"
     grammar_call_close: ClassVar[str] = "\n```" + CALL_END
+    #: Between two calls (the template's newline).
+    grammar_between: ClassVar[str] = "\n"
 
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
@@ -124,7 +126,8 @@ class DeepSeekWrapper(ToolFormatWrapper):
             start=CALLS_BEGIN,
             end=CALLS_END,
             only=only,
-            max_calls=4 if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
+            between=self.grammar_between,
         )
 
     stop: ClassVar[tuple[str, ...]] = (EOS,)
@@ -279,6 +282,7 @@ def _call_at(text: str, start: int, *, after_calls: bool = False) -> tuple[Extra
 
 class DeepSeekV31Wrapper(DeepSeekWrapper):
     grammar_call_open: ClassVar[str] = CALL_BEGIN
+    grammar_between: ClassVar[str] = ""
     grammar_name_sep: ClassVar[str] = SEP
     grammar_call_close: ClassVar[str] = CALL_END
 

@@ -41,6 +41,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count
 from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -57,7 +58,6 @@ ASSISTANT = "<\uff5cAssistant\uff5c>"
 FORM = InvokeFormat(
     prefix=DSML, block_open=FUNCTION_CALLS, block_close=FUNCTION_CALLS_END, strip_values=False
 )
-MAX_PARALLEL_CALLS = 4
 
 TOOLS_INSTRUCTIONS = (
     "## Tools\n\nYou have access to a set of tools you can use to answer the user's question.\n"
@@ -102,6 +102,7 @@ def dsml_parameter(key: str, value: Any) -> str:
 class DeepSeekDSMLWrapper(XmlArgumentsWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = FUNCTION_CALLS
+    grammar_trigger: ClassVar[str] = FUNCTION_CALLS
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(
         re.escape(FUNCTION_CALLS) + "|" + re.escape(f"<{DSML}invoke")
     )
@@ -146,7 +147,7 @@ class DeepSeekDSMLWrapper(XmlArgumentsWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        calls = MAX_PARALLEL_CALLS if parallel and only is None else 1
+        calls = call_count(parallel, only)
         return invoke_grammar(functions, FORM, only, max_calls=calls, string_attribute=True)
 
     def extract_calls(self, text: str) -> Extraction:

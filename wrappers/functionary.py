@@ -18,7 +18,7 @@ from wrappers.base import (
     WrapperParseError,
 )
 from wrappers.conversation import CallRecord, Turn
-from wrappers.grammar import marked_calls_grammar
+from wrappers.grammar import call_count, marked_calls_grammar
 from wrappers.llama3_layout import BEGIN_OF_TEXT, EOM, EOT, PYTHON_TAG, code_call, header
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
@@ -149,7 +149,7 @@ class FunctionaryV32Wrapper(ToolFormatWrapper):
             name_sep="\n",
             between=RECIPIENT,
             only=only,
-            max_calls=4 if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
         )
 
     def render_chat(
@@ -288,7 +288,7 @@ class FunctionaryV31Wrapper(FunctionaryV32Wrapper):
             name_sep=">",
             call_close=FUNCTION_CLOSE,
             only=only,
-            max_calls=4 if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
         )
 
     def functions_prompt(self, functions: Sequence[FunctionSchema]) -> str:

@@ -44,6 +44,7 @@ DEVELOPER_PROMPT = "You are a model that can do function calling with the follow
 
 class FunctionGemmaWrapper(Gemma4Wrapper):
     call_start: ClassVar[str] = CALL
+    grammar_trigger: ClassVar[str] = CALL
     call_end: ClassVar[str] = CALL_END
     quote: ClassVar[str] = ESCAPE
     stop: ClassVar[tuple[str, ...]] = (END_OF_TURN, "<eos>")

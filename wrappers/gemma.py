@@ -37,13 +37,16 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count
 from wrappers.json_calls import CALL_START, find_json_calls
 from wrappers.python_calls import (
     CALL_LIST_START,
     LIST_MARKERS,
     NotACallList,
+    call_list_triggers,
     find_call_lists,
     parse_call_list,
+    python_calls_grammar,
 )
 from wrappers.pythonic import call_list
 from wrappers.registry import WrapperEntry
@@ -104,6 +107,8 @@ class GemmaWrapper(ToolFormatWrapper):
         *(re.escape(marker) for marker in LIST_MARKERS),
     )
     call_start: ClassVar[str] = TOOL_CODE
+    #: Constrained, the answer is a call list (the prompt's own example).
+    grammar_trigger: ClassVar[str] = "["
     stop: ClassVar[tuple[str, ...]] = (END_OF_TURN,)
     tolerates_bare_json: ClassVar[bool] = False  # JSON calls are one of its own shapes
 
@@ -132,6 +137,14 @@ class GemmaWrapper(ToolFormatWrapper):
         if _BARE_CALL_START.match(rest, partial=True):
             return "", []
         return super().stream_answer(rest, functions, in_reasoning=in_reasoning)
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return python_calls_grammar(functions, only=only, max_calls=call_count(parallel, only))
+
+    def lazy_grammar_triggers(self, functions: Sequence[FunctionSchema]) -> list[str]:
+        return call_list_triggers(functions)
 
     def extract_calls(self, text: str) -> Extraction:
         calls: list[ExtractedCall] = []

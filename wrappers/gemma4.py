@@ -36,7 +36,14 @@ import regex
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
 from wrappers.conversation import Turn
-from wrappers.gemma_values import GEMMA4_QUOTE, read_object, write_arguments, write_value
+from wrappers.gemma_values import (
+    GEMMA4_QUOTE,
+    gemma_call,
+    read_object,
+    write_arguments,
+    write_value,
+)
+from wrappers.grammar import call_count, calls_grammar
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, Snapshot, compile_opener, partial_match_start
 from wrappers.tolerance import calls_in_block
@@ -145,6 +152,7 @@ def _as_reasoning_tags(text: str) -> str:
 class Gemma4Wrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALL
+    grammar_trigger: ClassVar[str] = TOOL_CALL
     #: What closes a call, and the quote token around strings.
     call_end: ClassVar[str] = TOOL_CALL_END
     quote: ClassVar[str] = GEMMA4_QUOTE
@@ -187,6 +195,12 @@ class Gemma4Wrapper(ToolFormatWrapper):
         if after_result:
             return out + "<|channel>thought\n<channel|>"
         return out + self.generation_prompt
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        write = gemma_call(f"{self.call_start}call:", self.call_end, self.quote)
+        return calls_grammar(functions, write, only=only, max_calls=call_count(parallel, only))
 
     # ---- reading ----
 

@@ -17,6 +17,7 @@ import re
 from typing import Any
 
 from wrappers.base import WrapperParseError
+from wrappers.grammar import CallWriter, ValueSyntax, keyed_call, literal, text_without
 
 GEMMA4_QUOTE = '<|"|>'
 
@@ -159,3 +160,31 @@ def write_value(value: Any, quote: str = GEMMA4_QUOTE, *, quote_keys: bool = Tru
 def write_arguments(arguments: dict[str, Any], quote: str = GEMMA4_QUOTE) -> str:
     """A call's arguments as the template writes them: ``{key:value,...}``, keys bare."""
     return write_value(arguments, quote, quote_keys=False)
+
+
+def gemma_values(quote: str = GEMMA4_QUOTE) -> ValueSyntax:
+    """The grammar's view of these values: strings any text between two ``quote``
+    tokens, constants as :func:`write_value` writes them, nested keys quoted."""
+    return ValueSyntax(
+        f"gemma-{len(quote)}",
+        string=f"{literal(quote)} {text_without(quote)} {literal(quote)}",
+        write=lambda value: write_value(value, quote),
+        key=lambda key: literal(quote + key + quote),
+        sorted_keys=True,
+        json_strings=True,
+        string_quotes=(quote, quote),
+    )
+
+
+def gemma_call(head: str, tail: str, quote: str) -> CallWriter:
+    """``{head}name{key:value,...}{tail}``: a call with its arguments in this syntax,
+    keys bare (quoted where a bare key would not read back)."""
+    syntax = gemma_values(quote)
+
+    def member(key: str, value: str) -> str:
+        bare = _BARE_KEY.fullmatch(key) is not None
+        return f"{literal((key if bare else quote + key + quote) + ':')} {value}"
+
+    return keyed_call(
+        lambda name: literal(f"{head}{name}{{"), member, literal("}" + tail), syntax, sep='","'
+    )

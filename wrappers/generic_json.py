@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.json_calls import find_json_calls, json_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -96,6 +97,9 @@ class GenericJSONWrapper(ToolFormatWrapper):
 
     stop: ClassVar[tuple[str, ...]] = (IM_END, "<|endoftext|>")
     tolerates_bare_json: ClassVar[bool] = False  # its calls are bare JSON
+    #: Any object in the answer is read as a call, so under auto every "{"
+    #: starts one held to the grammar (prose has no braces of its own then).
+    grammar_trigger: ClassVar[str] = "{"
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -113,6 +117,18 @@ class GenericJSONWrapper(ToolFormatWrapper):
             else:
                 out += f"{IM_START}{turn.role}\n{turn.content or ''}{IM_END}\n"
         return out + f"{IM_START}assistant\n"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        calls = call_count(parallel, only)
+        if calls == 1:
+            return json_call_grammar(functions, prefix="", suffix="", only=only)
+        # One call is an object, several a list (as the prompt asks).
+        as_list = json_call_grammar(
+            functions, prefix="", suffix="", only=only, max_calls=calls, as_list=True
+        )
+        return as_list.replace("root ::= ", "root ::= one-call | ", 1)
 
     def extract_calls(self, text: str) -> Extraction:
         return find_json_calls(text, repair=True)

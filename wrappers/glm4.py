@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count, calls_grammar, keyed_call, literal, text_values
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import ExtractedCall, Extraction, tools_json_lines
@@ -71,6 +72,8 @@ def _split_reasoning(content: str) -> tuple[str, str]:
 class Glm4Wrapper(XmlArgumentsWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALL
+    grammar_trigger: ClassVar[str] = TOOL_CALL
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = ("<think>", "</think>", False)
     #: What detection matches: a GLM call, with or without arguments (a Hermes
     #: call has JSON after the tag).
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(
@@ -111,6 +114,27 @@ class Glm4Wrapper(XmlArgumentsWrapper):
             else:
                 out += "<|user|>\n" + content
         return out + "<|assistant|>"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        def member(key: str, value: str) -> str:
+            opener = literal(f"\n{ARG_KEY}{key}</arg_key>\n<arg_value>")
+            return f"{opener} {value} {literal('</arg_value>')}"
+
+        write = keyed_call(
+            lambda name: literal(TOOL_CALL + name),
+            member,
+            literal("\n" + TOOL_CALL_END),
+            text_values("</arg_value>"),
+        )
+        return calls_grammar(
+            functions,
+            write,
+            only=only,
+            max_calls=call_count(parallel, only),
+            separator=literal("\n"),
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         content = ""

@@ -12,22 +12,31 @@ bottom build the whole-answer grammar of one call format::
     grammar = memgpt_call_grammar(functions, inner_thoughts="params")
     # root ::= "{" ws "\\"function\\"" ws ":" ws ( call-0 | call-1 ) ...
 
+Every tool-call format's grammar is :func:`calls_grammar` with a
+:data:`CallWriter` for one call in its syntax: JSON arguments
+(:func:`json_arguments`), or one member per parameter (:func:`keyed_call`)
+with values in a :class:`ValueSyntax` (text in XML tags, Python literals,
+Gemma 4's quoted strings).
+
 Supported schema keywords: ``type`` (one or a list), ``properties``,
 ``required``, ``items``, ``enum``, ``const``, ``anyOf``/``oneOf``,
-``minItems``; anything else allows any JSON value there. Required properties
-come first in schema order, then optional ones, each optional: a fixed key
-order keeps the grammar small and the model's job easy.
+``minItems``, local ``$ref`` (recursive ones too); anything else allows any
+JSON value there. No member outside ``properties`` is allowed. Required
+properties come first in schema order, then optional ones, each optional: a
+fixed key order keeps the grammar small and the model's job easy.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 from wrappers.json_key import json_key
+from wrappers.json_schema_grammar import SchemaGrammarError, repetition, schema_rules
 
 FunctionSchema = dict[str, Any]
 InnerThoughts = Literal["params", "top-level", "none"]
@@ -48,6 +57,10 @@ _PRIMITIVES = {
     "object": r'"{" ws ( string ws ":" ws value ( ws "," ws string ws ":" ws value )* )? ws "}"',
     "array": r'"[" ws ( value ( ws "," ws value )* )? ws "]"',
 }
+#: Keywords that bound a number, which the converter's rules honour.
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+#: Keywords that shape a string, ditto.
+_STRING_SHAPES = ("pattern", "minLength", "maxLength", "format")
 # Up to this many optional members with none required, each alternative lists
 # its followers inline; past it, a chain of rules keeps the grammar linear in
 # the number of members instead of quadratic (4,000 optional properties made
@@ -66,12 +79,112 @@ def json_literal(value: Any) -> str:
     return literal(json.dumps(value, ensure_ascii=False))
 
 
+@dataclass(frozen=True)
+class ValueSyntax:
+    """How a format writes an argument value, where it is not JSON.
+
+    Formats whose values are text (Qwen3-Coder's ``<parameter=k>`` tags),
+    Python literals (``[f(a='x', ok=True)]``) or Gemma 4's quoted strings
+    (``{a:<|"|>x<|"|>}``) differ from JSON in their strings, constants and
+    keys; numbers, and the shape of objects and lists, are JSON's.
+    :meth:`GrammarBuilder.schema_rule` follows the schema the same way for
+    each, so the grammar only ever lets the model write what the format's
+    own reader types back to a value valid under the schema.
+    """
+
+    #: Names the string rule.
+    name: str
+    #: GBNF body of one string value.
+    string: str
+    #: A constant (enum member, ``const``, ``true``, ``None``) as the format writes it.
+    write: Callable[[Any], str]
+    #: GBNF of an object's key.
+    key: Callable[[str], str]
+    #: The syntax inside objects and lists, where it differs (XML tags hold JSON there).
+    nested: ValueSyntax | None = None
+    #: Members come in key order (the template sorts them), not required-first.
+    sorted_keys: bool = False
+    #: Does the format's reader take a JSON string as a string value too?
+    json_strings: bool = False
+    #: What a string's text goes between (``("", "")`` for text up to a tag);
+    #: a ``pattern`` is written there. None: strings are JSON's.
+    string_quotes: tuple[str, str] | None = None
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+#: JSON itself: the default of :meth:`GrammarBuilder.schema_rule`.
+#: (Its strings and constants are the shared primitives, so ``string`` is unused.)
+JSON_VALUES = ValueSyntax("json", string="", write=_json_text, key=json_literal)
+
+
+def text_values(closer: str, write: Callable[[Any], str] | None = None) -> ValueSyntax:
+    """Values written as plain text up to ``closer`` (XML parameter tags).
+
+    A string is any text without ``closer``; enum members, numbers and
+    booleans are written bare (``gym``, ``7``, ``true``); objects and lists as
+    JSON. :func:`wrappers.xml_calls.typed_arguments` reads them back.
+    ``write``: how the format's template prints a constant, where not as
+    JSON (Qwen3-Coder's prints ``True``: :func:`wrappers.xml_calls.text_value`).
+    """
+
+    def as_json(value: Any) -> str:
+        return value if isinstance(value, str) else _json_text(value)
+
+    return ValueSyntax(
+        f"text-{len(closer)}",
+        text_without(closer),
+        write or as_json,
+        JSON_VALUES.key,
+        nested=JSON_VALUES,
+        string_quotes=("", ""),
+    )
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _pointer(root: Any, ref: str) -> Any:
+    """The part of ``root`` a local reference (``#/$defs/item``) names, or None."""
+    target = root
+    for part in ref[1:].lstrip("/").split("/") if ref not in ("#", "#/") else []:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(target, dict) or part not in target:
+            return None
+        target = target[part]
+    return target
+
+
+def resolve_local_ref(schema: Any, root: Any) -> Any:
+    """``schema``, or what its local ``$ref`` points at in ``root`` (followed to
+    a schema that is not a reference; ``schema`` itself where none resolves)."""
+    seen: set[str] = set()
+    while isinstance(schema, dict) and isinstance(schema.get("$ref"), str):
+        ref = schema["$ref"]
+        target = _pointer(root, ref) if ref.startswith("#") and ref not in seen else None
+        if target is None:
+            return schema
+        seen.add(ref)
+        schema = target
+    return schema
+
+
 class GrammarBuilder:
     """Collects GBNF rules; :meth:`schema_rule` adds the rules for one JSON schema."""
 
     def __init__(self) -> None:
         self._rules: dict[str, str] = {}
         self._used_primitives: set[str] = {"ws"}
+        # One string rule per value syntax (its body -> the rule's name).
+        self._strings: dict[str, str] = {}
+        # The schema local "$ref"s resolve in (a function's parameters), and
+        # the rule of each reference once made (references may recurse).
+        self.root_schema: Any = None
+        self._refs: dict[tuple[int, str, str], str] = {}
+        self._converted = 0
         # The last suffix taken per base name: many properties whose names
         # clean to the same base would otherwise cost a quadratic search.
         self._last_suffix: dict[str, int] = {}
@@ -97,29 +210,120 @@ class GrammarBuilder:
             self._used_primitives.update(_PRIMITIVES)
         return name
 
-    def schema_rule(self, schema: Any, name: str) -> str:
-        """A rule name (or inline expression) matching JSON valid under ``schema``."""
+    def schema_rule(
+        self, schema: Any, name: str, syntax: ValueSyntax = JSON_VALUES, *, convert: bool = True
+    ) -> str:
+        """A rule name (or inline expression) matching a value valid under ``schema``,
+        written in ``syntax`` (JSON unless a format says otherwise). ``convert``:
+        hand what llama.cpp's converter does better to it (false: it could not)."""
         if not isinstance(schema, dict) or not schema:
             return self.primitive("value")
+        if isinstance(schema.get("$ref"), str):
+            return self._ref_rule(schema["$ref"], name, syntax)
         if "const" in schema:
-            return json_literal(schema["const"])
+            return literal(syntax.write(schema["const"]))
         if isinstance(schema.get("enum"), list) and schema["enum"]:
-            return self.rule(name, " | ".join(json_literal(v) for v in schema["enum"]))
+            return self.rule(name, " | ".join(literal(syntax.write(v)) for v in schema["enum"]))
         for key in ("anyOf", "oneOf"):
             if isinstance(schema.get(key), list) and schema[key]:
-                options = [self.schema_rule(s, f"{name}-{i}") for i, s in enumerate(schema[key])]
+                options = [
+                    self.schema_rule(s, f"{name}-{i}", syntax) for i, s in enumerate(schema[key])
+                ]
                 return self.rule(name, " | ".join(options))
         kind = schema.get("type")
         if isinstance(kind, list):
-            options = [self.schema_rule({**schema, "type": k}, f"{name}-{k}") for k in kind]
+            options = [self.schema_rule({**schema, "type": k}, f"{name}-{k}", syntax) for k in kind]
             return self.rule(name, " | ".join(options))
+        inner = syntax.nested or syntax
+        structured = kind in ("object", "array") or (kind is None and "properties" in schema)
+        bounded = kind in ("integer", "number") and any(k in schema for k in _BOUNDS)
+        shaped = kind == "string" and any(k in schema for k in _STRING_SHAPES)
+        converting = convert and syntax is not JSON_VALUES
+        if converting and ((structured and inner is JSON_VALUES) or bounded):
+            # JSON inside a text value, or a number with bounds: the converter's rules.
+            return self.json_schema_rule(schema, name, fallback=syntax)
+        if converting and shaped:
+            return self._shaped_string_rule(schema, name, syntax)
         if kind == "object" or (kind is None and "properties" in schema):
-            return self.object_rule(schema, name)
+            return self.object_rule(schema, name, syntax=inner)
         if kind == "array":
-            return self.array_rule(schema, name)
+            return self.array_rule(schema, name, syntax=inner)
+        if syntax is not JSON_VALUES and kind in ("string", "boolean", "null"):
+            return self._constant_rule(str(kind), syntax)
         if kind in ("string", "integer", "number", "boolean", "null"):
             return self.primitive(str(kind))
         return self.primitive("value")
+
+    def _shaped_string_rule(self, schema: dict[str, Any], name: str, syntax: ValueSyntax) -> str:
+        """A string with a ``pattern`` (or lengths, a format) outside JSON."""
+        if "pattern" in schema and syntax.string_quotes is not None:
+            # The converter's rule of the pattern itself, between the format's quotes.
+            pattern = {"type": "string", "pattern": schema["pattern"]}
+            rule = self.json_schema_rule(pattern, name, fallback=syntax, raw_pattern=True)
+            opening, closing = (literal(q) if q else "" for q in syntax.string_quotes)
+            return " ".join(part for part in (opening, rule, closing) if part)
+        if syntax.json_strings:
+            # Python and Gemma 4 read a JSON string too: the converter's.
+            return self.json_schema_rule(schema, name, fallback=syntax)
+        return self._constant_rule("string", syntax)
+
+    def json_schema_rule(
+        self,
+        schema: Any,
+        name: str,
+        *,
+        fallback: ValueSyntax = JSON_VALUES,
+        raw_pattern: bool = False,
+    ) -> str:
+        """JSON valid under ``schema`` by llama.cpp's converter (response_format's,
+        :func:`wrappers.json_schema_grammar.schema_rules`): integer ranges, string
+        patterns, lengths and formats, ``maxItems``, ``allOf`` and the rest of
+        what it knows. Where it cannot express the schema, :meth:`schema_rule`
+        in ``fallback``'s syntax."""
+        if not isinstance(schema, dict):
+            return self.schema_rule(schema, name, fallback, convert=False)
+        if isinstance(self.root_schema, dict) and schema is not self.root_schema:
+            # A part of the parameters: its local references point into them.
+            definitions = ("$defs", "definitions")
+            schema = {
+                **schema,
+                **{k: self.root_schema[k] for k in definitions if k in self.root_schema},
+            }
+        self._converted += 1
+        try:
+            top, rules = schema_rules(schema, f"s{self._converted}-", raw_pattern=raw_pattern)
+        except SchemaGrammarError:
+            return self.schema_rule(schema, name, fallback, convert=False)
+        self._rules.update(rules)
+        return top
+
+    def resolve(self, schema: Any) -> Any:
+        """``schema``, or what its local ``$ref`` points at in :attr:`root_schema`."""
+        return resolve_local_ref(schema, self.root_schema)
+
+    def _ref_rule(self, ref: str, name: str, syntax: ValueSyntax) -> str:
+        """A local reference (``#/$defs/item``) in :attr:`root_schema`; anything else
+        allows any value (proxy/tool_schemas.py refuses references that leave the schema)."""
+        target = _pointer(self.root_schema, ref) if ref.startswith("#") else None
+        if target is None:
+            return self.primitive("value")
+        key = (id(self.root_schema), ref, syntax.name)
+        if key not in self._refs:
+            # Named before it is built: a schema that refers to itself recurses by name.
+            self._refs[key] = rule = self.rule(f"ref-{name}", '""')
+            self._rules[rule] = self.schema_rule(target, f"{rule}-body", syntax)
+        return self._refs[key]
+
+    def _constant_rule(self, kind: str, syntax: ValueSyntax) -> str:
+        """A string, boolean or null in a syntax other than JSON's."""
+        if kind == "boolean":
+            return f"( {literal(syntax.write(True))} | {literal(syntax.write(False))} )"
+        if kind == "null":
+            return literal(syntax.write(None))
+        # Keyed by the rule's body: two syntaxes never share a string rule by name.
+        if syntax.string not in self._strings:
+            self._strings[syntax.string] = self.rule(f"{syntax.name}-string", syntax.string)
+        return self._strings[syntax.string]
 
     def object_rule(
         self,
@@ -128,35 +332,76 @@ class GrammarBuilder:
         *,
         leading: Sequence[tuple[str, str]] = (),
         skip: Sequence[str] = (),
+        syntax: ValueSyntax = JSON_VALUES,
     ) -> str:
         """An object with the schema's properties; ``leading`` (key, rule) pairs come first."""
         if "properties" not in schema and not leading:
             return self.primitive("object")
+
+        def member(key: str, value: str) -> str:
+            return f'{syntax.key(key)} ws ":" ws {value}'
+
+        inner = self.members(
+            schema,
+            name,
+            member=member,
+            sep=' ws "," ws ',
+            leading=leading,
+            skip=skip,
+            syntax=syntax,
+        )
+        return self.rule(name, f'"{{" ws {inner} ws "}}"' if inner else '"{" ws "}"')
+
+    def members(
+        self,
+        schema: dict[str, Any],
+        name: str,
+        *,
+        member: Callable[[str, str], str],
+        sep: str,
+        leading: Sequence[tuple[str, str]] = (),
+        skip: Sequence[str] = (),
+        syntax: ValueSyntax = JSON_VALUES,
+    ) -> str:
+        """The members of an object schema, as a GBNF expression ("" when it has none).
+
+        ``member(key, value_rule)`` writes one member the format's way (a JSON
+        ``"key": value``, an XML ``<parameter=key>value</parameter>``, a
+        Python ``key=value``), ``sep`` goes between two. Required members
+        come first in schema order, then the optional ones, each optional;
+        in key order instead where the format's template sorts them
+        (:attr:`ValueSyntax.sorted_keys`, Gemma 4).
+        """
         properties: dict[str, Any] = schema.get("properties") or {}
         required = [k for k in schema.get("required", []) if k in properties and k not in skip]
         optional = [k for k in properties if k not in required and k not in skip]
+        order = sorted([*required, *optional]) if syntax.sorted_keys else [*required, *optional]
 
-        def member(key: str) -> str:
-            return f'{json_literal(key)} ws ":" ws {self.schema_rule(properties[key], f"{name}-{key}")}'
+        def one(key: str) -> str:
+            return member(key, self.schema_rule(properties[key], f"{name}-{key}", syntax))
 
-        fixed = [f'{json_literal(k)} ws ":" ws {rule}' for k, rule in leading]
-        fixed += [member(k) for k in required]
-        optional_members = [member(k) for k in optional]
-        sep = ' ws "," ws '
-        if fixed:
-            inner = sep.join(fixed) + "".join(f" ({sep}{m} )?" for m in optional_members)
-        elif len(optional_members) > _INLINE_OPTIONAL_MEMBERS:
-            inner = "( " + self._optional_chain(name, optional_members, sep) + " )?"
-        elif optional_members:
+        written = [(member(k, rule), True) for k, rule in leading]
+        written += [(one(k), k in required) for k in order]
+        first = next((i for i, (_, certain) in enumerate(written) if certain), None)
+        if first is not None:
+            # Optional members before the first certain one each bring their
+            # separator along; after it, each member is preceded by one.
+            before = [f"( {m}{sep})?" for m, _ in written[:first]]
+            after = [
+                f"({sep}{m} )" + ("" if certain else "?") for m, certain in written[first + 1 :]
+            ]
+            return " ".join([*before, written[first][0], *after])
+        optional_members = [m for m, _ in written]
+        if len(optional_members) > _INLINE_OPTIONAL_MEMBERS:
+            return "( " + self._optional_chain(name, optional_members, sep) + " )?"
+        if optional_members:
             # No member is certain: the first one present starts the list.
             starts = [
                 m + "".join(f" ({sep}{rest} )?" for rest in optional_members[i + 1 :])
                 for i, m in enumerate(optional_members)
             ]
-            inner = "( " + " | ".join(starts) + " )?"
-        else:
-            inner = ""
-        return self.rule(name, f'"{{" ws {inner} ws "}}"' if inner else '"{" ws "}"')
+            return "( " + " | ".join(starts) + " )?"
+        return ""
 
     def _optional_chain(self, name: str, members: list[str], sep: str) -> str:
         """Any in-order selection of ``members``, at least one, in linear size.
@@ -173,11 +418,15 @@ class GrammarBuilder:
         ]
         return " | ".join(starts)
 
-    def array_rule(self, schema: dict[str, Any], name: str) -> str:
-        item = self.schema_rule(schema.get("items"), f"{name}-item")
-        if int(schema.get("minItems", 0)) > 0:
-            return self.rule(name, f'"[" ws {item} ( ws "," ws {item} )* ws "]"')
-        return self.rule(name, f'"[" ws ( {item} ( ws "," ws {item} )* )? ws "]"')
+    def array_rule(
+        self, schema: dict[str, Any], name: str, *, syntax: ValueSyntax = JSON_VALUES
+    ) -> str:
+        item = self.schema_rule(schema.get("items"), f"{name}-item", syntax)
+        low = schema["minItems"] if _count(schema.get("minItems")) else 0
+        high = schema["maxItems"] if _count(schema.get("maxItems")) else None
+        # The converter's repetition: min to max items, the separator between two.
+        items = repetition(item, low, high if high is None or high >= low else None, 'ws "," ws')
+        return self.rule(name, f'"[" ws {items} ws "]"')
 
     def build(self, root_body: str) -> str:
         """The grammar text: ``root`` first, then the rules, then the primitives used."""
@@ -229,8 +478,9 @@ def _memgpt_call_grammar(
     for index, function in enumerate(chosen):
         name = function["name"]
         leading = [(INNER_THOUGHTS, string)] if inner_thoughts == "params" else []
+        builder.root_schema = _parameters(function)
         params = builder.object_rule(
-            _parameters(function), f"params-{index}-{name}", leading=leading, skip=[INNER_THOUGHTS]
+            builder.root_schema, f"params-{index}-{name}", leading=leading, skip=[INNER_THOUGHTS]
         )
         calls.append(
             builder.rule(
@@ -287,6 +537,70 @@ def memgpt_call_schema(
     return branches[0] if len(branches) == 1 else {"anyOf": branches}
 
 
+#: The most calls a grammar allows in one answer where calls may be parallel.
+MAX_PARALLEL_CALLS = 4
+
+#: Writes one call of one function: its GBNF body (rules it needs go in the builder).
+CallWriter = Callable[[GrammarBuilder, int, FunctionSchema], str]
+
+
+def call_count(parallel: bool, only: str | None) -> int:
+    """How many calls a grammar allows: one when ``parallel_tool_calls`` is false
+    or the client named the function, else :data:`MAX_PARALLEL_CALLS`."""
+    return MAX_PARALLEL_CALLS if parallel and only is None else 1
+
+
+def calls_grammar(
+    functions: Sequence[FunctionSchema],
+    call: CallWriter,
+    *,
+    only: str | None = None,
+    max_calls: int = 1,
+    start: str = "",
+    separator: str = "",
+    end: str = "",
+) -> str:
+    """The grammar of an answer that is calls: ``start call (separator call)* end``.
+
+    The shape every format shares; ``call`` writes one function's call in
+    the format's syntax, one alternative per function (``only``: that one).
+    ``start``, ``separator`` and ``end`` are GBNF expressions (the calls
+    block's markers, a list's commas). At most ``max_calls`` calls.
+    """
+    builder = GrammarBuilder()
+    calls = [
+        builder.rule(f"call-{index}-{function['name']}", call(builder, index, function))
+        for index, function in enumerate(functions)
+        if only is None or function["name"] == only
+    ]
+    if not calls:
+        raise ValueError(f"no function named {only!r} to build a grammar for")
+    one = builder.rule("one-call", " | ".join(calls))
+    more = f"{separator} {one}" if separator else one
+    body = one if max_calls <= 1 else f"{one} ( {more} ){{0,{max_calls - 1}}}"
+    return builder.build(" ".join(part for part in (start, body, end) if part))
+
+
+def json_arguments(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+    """A function's arguments as a JSON object valid under its schema (llama.cpp's
+    converter, as for ``response_format``)."""
+    builder.root_schema = _parameters(function)
+    return builder.json_schema_rule(builder.root_schema, f"arguments-{index}-{function['name']}")
+
+
+def json_call(name_key: str = "name", arguments_key: str = "arguments") -> CallWriter:
+    """``{"name": "f", "arguments": {...}}`` (with the format's key names)."""
+
+    def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+        return (
+            f'"{{" ws {json_literal(name_key)} ws ":" ws {json_literal(function["name"])} '
+            f'ws "," ws {json_literal(arguments_key)} ws ":" ws '
+            f'{json_arguments(builder, index, function)} ws "}}"'
+        )
+
+    return write
+
+
 def json_call_grammar(
     functions: Sequence[FunctionSchema],
     *,
@@ -304,36 +618,146 @@ def json_call_grammar(
     ``as_list``: the calls are one JSON list after ``prefix`` instead
     (Mistral: ``[TOOL_CALLS][{...}, {...}]``, Granite: ``<|tool_call|>[{...}]``).
     """
-    builder = GrammarBuilder()
-    calls: list[str] = []
-    for index, function in enumerate(functions):
-        name = function["name"]
-        if only is not None and name != only:
-            continue
-        arguments = builder.object_rule(_parameters(function), f"arguments-{index}-{name}")
-        calls.append(
-            builder.rule(
-                f"call-{index}-{name}",
-                f'"{{" ws {json_literal(name_key)} ws ":" ws {json_literal(name)} ws "," ws '
-                f'{json_literal(arguments_key)} ws ":" ws {arguments} ws "}}"',
-            )
-        )
-    if not calls:
-        raise ValueError(f"no function named {only!r} to build a grammar for")
+    write = json_call(name_key, arguments_key)
     if as_list:
-        call = builder.rule("one-call", " | ".join(calls))
-        more = f'( ws "," ws {call} ){{0,{max_calls - 1}}}' if max_calls > 1 else ""
-        body = (
-            f'{literal(prefix)} "[" ws {call} {more} ws "]"'
-            if prefix
-            else f'"[" ws {call} {more} ws "]"'
+        return json_list_grammar(
+            functions, write, prefix=prefix, suffix=suffix, only=only, max_calls=max_calls
         )
-        return builder.build(body + (f" {literal(suffix)}" if suffix else ""))
-    one = builder.rule("one-call", f"{literal(prefix)} ( {' | '.join(calls)} ) {literal(suffix)}")
-    # Parallel calls: up to max_calls, separated by a newline.
-    newline = literal("\n")
-    root = one if max_calls <= 1 else f"{one} ( {newline} {one} ){{0,{max_calls - 1}}}"
-    return builder.build(root)
+
+    def marked(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+        return f"{literal(prefix)} {write(builder, index, function)} {literal(suffix)}"
+
+    # Parallel calls: each in its markers, separated by a newline.
+    return calls_grammar(functions, marked, only=only, max_calls=max_calls, separator=literal("\n"))
+
+
+def json_list_grammar(
+    functions: Sequence[FunctionSchema],
+    call: CallWriter,
+    *,
+    prefix: str,
+    suffix: str,
+    only: str | None = None,
+    max_calls: int = 1,
+) -> str:
+    """Calls as one JSON list between ``prefix`` and ``suffix``: ``prefix[{...}, {...}]suffix``."""
+    return calls_grammar(
+        functions,
+        call,
+        only=only,
+        max_calls=max_calls,
+        start=f'{literal(prefix)} "[" ws' if prefix else '"[" ws',
+        separator='ws "," ws',
+        end=f'ws "]" {literal(suffix)}' if suffix else 'ws "]"',
+    )
+
+
+def marked_calls_grammar(
+    functions: Sequence[FunctionSchema],
+    *,
+    call_open: str,
+    name_sep: str,
+    call_close: str = "",
+    start: str = "",
+    end: str = "",
+    only: str | None = None,
+    max_calls: int = 1,
+    between: str = "",
+) -> str:
+    """Calls whose name is text between markers, then a JSON arguments object.
+
+    ``between`` separates calls (Functionary v3.2: ``>>>``, its prompt ends with
+    the first one).
+    ``start (call_open NAME name_sep {args} call_close)+ end``: Mistral v11's
+    ``[TOOL_CALLS]name[ARGS]{...}``, DeepSeek's calls between its tool-call tokens
+    (wrappers/deepseek.py), Kimi K2's, harmony's.
+    """
+
+    def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+        closing = f" {literal(call_close)}" if call_close else ""
+        head = literal(call_open + function["name"] + name_sep)
+        return f"{head} {json_arguments(builder, index, function)}{closing}"
+
+    return calls_grammar(
+        functions,
+        write,
+        only=only,
+        max_calls=max_calls,
+        start=literal(start) if start else "",
+        separator=literal(between) if between else "",
+        end=literal(end) if end else "",
+    )
+
+
+def keyed_call(
+    head: Callable[[str], str],
+    member: Callable[[str, str], str],
+    tail: str,
+    syntax: ValueSyntax,
+    sep: str = "",
+) -> CallWriter:
+    """A call whose arguments are one member per parameter in the format's own syntax.
+
+    ``head(name)`` and ``tail`` are GBNF around the members (Qwen3-Coder:
+    ``<function=NAME>\n`` and ``</function>``), ``member(key, value_rule)``
+    writes one (``<parameter=KEY>\nVALUE\n</parameter>\n``); values are
+    written in ``syntax`` (text for strings, say). Required parameters come
+    first in schema order, then the optional ones.
+    """
+
+    def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+        name = function["name"]
+        builder.root_schema = _parameters(function)
+        inner = builder.members(
+            builder.root_schema, f"value-{index}-{name}", member=member, sep=sep, syntax=syntax
+        )
+        return " ".join(part for part in (head(name), inner, tail) if part)
+
+    return write
+
+
+def xml_calls_grammar(
+    functions: Sequence[FunctionSchema],
+    *,
+    only: str | None = None,
+    max_calls: int = 1,
+    call_open: str = "<tool_call>\n",
+    call_close: str = "</tool_call>",
+    value_newlines: bool = True,
+    write: Callable[[Any], str] | None = None,
+) -> str:
+    """Qwen3-Coder's XML calls: one ``<parameter=key>`` tag per argument, values as text::
+
+        <tool_call>
+        <function=get_weather>
+        <parameter=city>
+        Paris
+        </parameter>
+        </function>
+        </tool_call>
+
+    A string value is any text without ``</parameter>``; numbers, booleans and
+    enums are written bare; objects and arrays as JSON (:func:`text_values`).
+    ``value_newlines``: the value has a line of its own (Qwen3-Coder);
+    Seed-OSS writes it flush against its tags. ``write``: as :func:`text_values`.
+    """
+    nl = "\n" if value_newlines else ""
+    # No "</parameter>" in a value at all, newline or not: the parser ends the
+    # value there (a small model writes "Paris</parameter>" as often as not).
+    syntax = text_values("</parameter>", write)
+    layout = ' "\\n"?' if value_newlines else ""
+
+    def member(key: str, value: str) -> str:
+        opener = literal(f"<parameter={key}>{nl}")
+        return f"{opener} {value}{layout} {literal('</parameter>' + chr(10))}"
+
+    call = keyed_call(
+        lambda name: literal(f"{call_open}<function={name}>\n"),
+        member,
+        literal(f"</function>\n{call_close}"),
+        syntax,
+    )
+    return calls_grammar(functions, call, only=only, max_calls=max_calls, separator=literal("\n"))
 
 
 def _class_char(ch: str) -> str:
@@ -358,140 +782,42 @@ def text_without(marker: str) -> str:
     return "( " + " | ".join(options) + " )*"
 
 
-def text_or_calls_grammar(calls_grammar: str, marker: str) -> str:
-    """Free text, then optionally the calls of ``calls_grammar`` (which start at ``marker``).
+def text_or_calls_grammar(grammar: str, marker: str) -> str:
+    """Free text, then optionally the calls of ``grammar`` (which start at ``marker``).
 
     For ``tool_choice: "auto"`` where the upstream has no lazy grammar: the
     model may answer in prose, but once it writes the call marker the call
-    is held to the grammar to its end. Rule names of ``calls_grammar`` are
+    is held to the grammar to its end. Rule names of ``grammar`` are
     kept; its ``root`` becomes ``calls``.
     """
-    lines = calls_grammar.splitlines()
+    return preceded_by(grammar, "free-text calls?", {"free-text": text_without(marker)})
+
+
+def preceded_by(grammar: str, root: str, rules: dict[str, str] | None = None) -> str:
+    """``grammar`` with a new ``root`` (its old one is ``calls``), plus ``rules``.
+
+    ``root`` is a GBNF expression around ``calls``: free text before the
+    calls (:func:`text_or_calls_grammar`), a reasoning block a model writes
+    first (:func:`reasoning_first`).
+    """
+    lines = grammar.splitlines()
     renamed = [
         "calls ::= " + line.removeprefix("root ::= ") if line.startswith("root ::= ") else line
         for line in lines
     ]
     if not any(line.startswith("calls ::= ") for line in renamed):
         raise ValueError("the calls grammar has no root rule")
-    head = ["root ::= free-text calls?", f"free-text ::= {text_without(marker)}"]
+    head = [f"root ::= {root}"] + [f"{name} ::= {body}" for name, body in (rules or {}).items()]
     return "\n".join(head + renamed) + "\n"
 
 
-def marked_calls_grammar(
-    functions: Sequence[FunctionSchema],
-    *,
-    call_open: str,
-    name_sep: str,
-    call_close: str = "",
-    start: str = "",
-    end: str = "",
-    only: str | None = None,
-    max_calls: int = 1,
-    between: str = "",
-) -> str:
-    """Calls whose name is text between markers, then a JSON arguments object.
+def reasoning_first(grammar: str, open_tag: str, close_tag: str, *, opened: bool) -> str:
+    """``grammar`` (of calls) after a reasoning block (``<think>...</think>``) and blank lines.
 
-    ``between`` separates calls (Functionary v3.2: ``>>>``, its prompt ends with
-    the first one).
-    ``start (call_open NAME name_sep {args} call_close)+ end``: Mistral v11's
-    ``[TOOL_CALLS]name[ARGS]{...}``, DeepSeek's calls between its tool-call tokens
-    (wrappers/deepseek.py).
+    ``opened``: the prompt ends with ``open_tag`` (MiniMax M2's ``<think>``), so
+    the answer starts inside the block and must close it; otherwise the block
+    is optional. Calls inside the block are never read, so it is free text.
     """
-    builder = GrammarBuilder()
-    calls: list[str] = []
-    for index, function in enumerate(functions):
-        name = function["name"]
-        if only is not None and name != only:
-            continue
-        arguments = builder.object_rule(_parameters(function), f"arguments-{index}-{name}")
-        closing = f" {literal(call_close)}" if call_close else ""
-        calls.append(
-            builder.rule(
-                f"call-{index}-{name}",
-                f"{literal(call_open + name + name_sep)} {arguments}{closing}",
-            )
-        )
-    if not calls:
-        raise ValueError(f"no function named {only!r} to build a grammar for")
-    one = builder.rule("one-call", " | ".join(calls))
-    separator = f"{literal(between)} " if between else ""
-    body = one if max_calls <= 1 else f"{one} ( {separator}{one} ){{0,{max_calls - 1}}}"
-    parts = [literal(start)] if start else []
-    parts.append(body)
-    if end:
-        parts.append(literal(end))
-    return builder.build(" ".join(parts))
-
-
-def xml_calls_grammar(
-    functions: Sequence[FunctionSchema],
-    *,
-    only: str | None = None,
-    max_calls: int = 1,
-    call_open: str = "<tool_call>\n",
-    call_close: str = "</tool_call>",
-) -> str:
-    """Qwen3-Coder's XML calls: one ``<parameter=key>`` tag per argument, values as text::
-
-        <tool_call>
-        <function=get_weather>
-        <parameter=city>
-        Paris
-        </parameter>
-        </function>
-        </tool_call>
-
-    A string value is any text without ``</parameter>``; numbers, booleans and
-    enums are written bare; objects and arrays as JSON. Required parameters
-    come first in schema order, then the optional ones, each optional.
-    """
-    builder = GrammarBuilder()
-    string_value = builder.rule("text-value", text_without("\n</parameter>"))
-    calls: list[str] = []
-    for index, function in enumerate(functions):
-        name = function["name"]
-        if only is not None and name != only:
-            continue
-        params = _parameters(function)
-        properties: dict[str, Any] = params.get("properties") or {}
-        required = [k for k in params.get("required", []) if k in properties]
-        optional = [k for k in properties if k not in required]
-        parts: list[str] = []
-        for key in [*required, *optional]:
-            value = _xml_value(builder, properties[key], f"value-{index}-{key}", string_value)
-            tag = builder.rule(
-                f"param-{index}-{key}",
-                f"{literal(f'<parameter={key}>' + chr(10))} {value} {literal(chr(10) + '</parameter>' + chr(10))}",
-            )
-            parts.append(tag if key in required else f"{tag}?")
-        body = " ".join(parts)
-        calls.append(
-            builder.rule(
-                f"call-{index}-{name}",
-                f"{literal(call_open + '<function=' + name + '>' + chr(10))} {body} "
-                f"{literal('</function>' + chr(10) + call_close)}".replace("  ", " "),
-            )
-        )
-    if not calls:
-        raise ValueError(f"no function named {only!r} to build a grammar for")
-    one = builder.rule("one-call", " | ".join(calls))
-    newline = literal("\n")
-    root = one if max_calls <= 1 else f"{one} ( {newline} {one} ){{0,{max_calls - 1}}}"
-    return builder.build(root)
-
-
-def _xml_value(builder: GrammarBuilder, schema: Any, name: str, string_value: str) -> str:
-    """One parameter's value as Qwen3-Coder writes it (text, not JSON, for scalars)."""
-    if not isinstance(schema, dict):
-        return string_value
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        options = [literal(v) if isinstance(v, str) else json_literal(v) for v in schema["enum"]]
-        return builder.rule(name, " | ".join(options))
-    kind = schema.get("type")
-    if kind == "string":
-        return string_value
-    if kind in ("integer", "number", "boolean", "null"):
-        return builder.primitive(str(kind))
-    if kind in ("object", "array") or "properties" in schema:
-        return builder.schema_rule(schema, name)
-    return string_value
+    body = f"{text_without(close_tag)} {literal(close_tag)}"
+    block = body if opened else f"( {literal(open_tag)} {body} )?"
+    return preceded_by(grammar, "reasoning [ \\n]{0,4} calls", {"reasoning": block})

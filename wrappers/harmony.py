@@ -65,6 +65,7 @@ from wrappers.base import (
     WrapperParseError,
 )
 from wrappers.conversation import Turn
+from wrappers.grammar import marked_calls_grammar
 from wrappers.json_extract import extract_json_object
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
@@ -182,6 +183,14 @@ def _arguments(body: str, name: str) -> dict[str, Any]:
 class HarmonyWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = " to=functions."
+    # A call is a commentary message to a function; generation stops at its
+    # <|call|>, so an answer holds one call, after an optional analysis message.
+    grammar_trigger: ClassVar[str] = f"{CHANNEL}commentary to=functions."
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (
+        f"{CHANNEL}analysis{MESSAGE}",
+        f"{END}{START}assistant",
+        False,
+    )
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"to=functions\.[^\s<]+")
     stop: ClassVar[tuple[str, ...]] = (RETURN, CALL, "<|endoftext|>")
 
@@ -226,6 +235,17 @@ class HarmonyWrapper(ToolFormatWrapper):
                 role = "user" if turn.role not in ("user", "system", "developer") else turn.role
                 out += f"{START}{role}{MESSAGE}{turn.content or ''}{END}"
         return out + f"{START}assistant"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return marked_calls_grammar(
+            functions,
+            call_open=self.grammar_trigger,
+            name_sep=f" {CONSTRAIN}json{MESSAGE}",
+            call_close=CALL,
+            only=only,
+        )
 
     # ---- reading ----
 

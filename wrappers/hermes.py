@@ -42,7 +42,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.partial_json import parse_prefix
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, partial_call
@@ -58,7 +58,6 @@ from wrappers.tool_format import (
 
 #: Calls one constrained answer may hold: a small model under a grammar that
 #: allows "one more call" forever can repeat itself until max_tokens.
-MAX_PARALLEL_CALLS = 4
 DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 TOOLS_PREAMBLE = (
     "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
@@ -119,7 +118,7 @@ class HermesWrapper(ToolFormatWrapper):
             prefix=f"{self.call_start}\n",
             suffix=f"\n{self.call_end}",
             only=only,
-            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
         )
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:

@@ -30,7 +30,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
@@ -81,6 +81,7 @@ def without_answer_tags(text: str) -> str:
 class HunyuanWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALLS
+    grammar_trigger: ClassVar[str] = TOOL_CALLS
     stop: ClassVar[tuple[str, ...]] = (EOS, TURN_END)
 
     def __init__(self, now: datetime | None = None) -> None:
@@ -148,7 +149,7 @@ class HunyuanWrapper(ToolFormatWrapper):
             prefix=TOOL_CALLS,
             suffix=TOOL_CALLS_END,
             only=only,
-            max_calls=4 if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
             as_list=True,
         )
 

@@ -47,6 +47,7 @@ _OPENER = re.compile(re.escape(ACTION_START) + r"\s*(?:" + re.escape(PLUGIN) + r
 class InternLM2Wrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = ACTION_START
+    grammar_trigger: ClassVar[str] = ACTION_START + PLUGIN
     stream_openers: ClassVar[tuple[str, ...]] = (re.escape(ACTION_START),)
     stop: ClassVar[tuple[str, ...]] = (IM_END,)
 

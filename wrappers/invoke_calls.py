@@ -41,10 +41,10 @@ from functools import cached_property
 from typing import Any
 
 from wrappers.base import FunctionSchema, WrapperParseError
-from wrappers.grammar import GrammarBuilder, literal
+from wrappers.grammar import GrammarBuilder, calls_grammar, keyed_call, literal, text_values
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall, Extraction
-from wrappers.xml_calls import typed_arguments
+from wrappers.xml_calls import is_text_schema, text_value, typed_arguments
 
 _NOT_JSON = object()
 
@@ -217,40 +217,34 @@ def invoke_grammar(
 ) -> str:
     """A GBNF grammar for an answer that is one block of ``<invoke>`` calls.
 
-    A parameter the schema types as a string is text up to the next tag;
-    any other is JSON valid under its schema. Which parameters come is left
-    to the model (the schema check after parsing reports a missing one).
+    A parameter the schema types as a string is text up to its closing tag;
+    any other is JSON valid under its schema (:func:`~wrappers.grammar.text_values`).
+    Required parameters come first, then the optional ones, each at most once.
+    ``string_attribute``: DSML's ``string="true|false"`` says which a value is.
     """
-    builder = GrammarBuilder()
-    text = builder.rule("text", "[^<]*")
-    invokes: list[str] = []
-    for index, function in enumerate(functions):
-        name = function["name"]
-        if only is not None and name != only:
-            continue
-        properties = ((function.get("parameters") or {}).get("properties")) or {}
-        options = []
-        for key, schema in properties.items():
-            is_text = isinstance(schema, dict) and schema.get("type") == "string"
-            attribute = f' string="{"true" if is_text else "false"}"' if string_attribute else ""
-            value = text if is_text else builder.schema_rule(schema, f"value-{index}-{key}")
+    # DSML's template prints non-strings as JSON, MiniMax's as Python's str().
+    syntax = text_values(form.parameter_close, None if string_attribute else text_value)
+
+    def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+        properties = (function.get("parameters") or {}).get("properties") or {}
+
+        def member(key: str, value: str) -> str:
+            text = is_text_schema(builder.resolve(properties.get(key)))
+            attribute = f' string="{"true" if text else "false"}"' if string_attribute else ""
             opener = f'<{form.prefix}{form.parameter_tag} name="{key}"{attribute}>'
-            closer = form.parameter_close + form.layout
-            options.append(f"{literal(opener)} {value} {literal(closer)}")
-        parameters = f"( {' | '.join(options)} )*" if options else ""
-        head = f'<{form.prefix}{form.invoke_tag} name="{name}">{form.layout}'
-        invokes.append(
-            builder.rule(
-                f"invoke-{index}-{name}",
-                f"{literal(head)} {parameters} {literal(form.invoke_close + form.layout)}",
-            )
+            return f"{literal(opener)} {value} {literal(form.parameter_close + form.layout)}"
+
+        head = f'<{form.prefix}{form.invoke_tag} name="{function["name"]}">{form.layout}'
+        write_call = keyed_call(
+            lambda _name: literal(head), member, literal(form.invoke_close + form.layout), syntax
         )
-    if not invokes:
-        raise ValueError(f"no function named {only!r} to build a grammar for")
-    one = builder.rule("one-invoke", " | ".join(invokes))
-    calls = one if max_calls <= 1 else f"{one}{{1,{max_calls}}}"
-    if not form.block_open:
-        return builder.build(calls)
-    return builder.build(
-        f"{literal(form.block_open + chr(10))} {calls} {literal(form.block_close)}"
+        return write_call(builder, index, function)
+
+    return calls_grammar(
+        functions,
+        write,
+        only=only,
+        max_calls=max_calls,
+        start=literal(form.block_open + "\n") if form.block_open else "",
+        end=literal(form.block_close) if form.block_close else "",
     )

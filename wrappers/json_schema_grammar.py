@@ -18,14 +18,28 @@ A ``json_object`` answer (any JSON object) is :data:`JSON_OBJECT_SCHEMA`.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
 from wrappers.json_key import json_key
-from wrappers.vendor.json_schema_to_gbnf import SchemaConverter
+from wrappers.vendor.json_schema_to_gbnf import SchemaConverter, _build_repetition
 
 #: ``response_format: {"type": "json_object"}``: any JSON object.
 JSON_OBJECT_SCHEMA: dict[str, Any] = {"type": "object"}
+
+
+#: What the converter raises on a schema it cannot express: it asserts, and it
+#: trips over values of the wrong type (a ``"$ref": true``) on the way.
+_CONVERTER_ERRORS = (
+    AssertionError,
+    AttributeError,
+    IndexError,
+    KeyError,
+    RecursionError,
+    TypeError,
+    ValueError,
+)
 
 
 class SchemaGrammarError(ValueError):
@@ -45,7 +59,47 @@ def _schema_grammar(schema_json: str) -> str:
     try:
         schema = converter.resolve_refs(json.loads(schema_json), "input")
         converter.visit(schema, "")
-    except (AssertionError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except _CONVERTER_ERRORS as exc:
         # The converter asserts on what it cannot express; say so in one line.
         raise SchemaGrammarError(str(exc) or type(exc).__name__) from None
     return str(converter.format_grammar()) + "\n"
+
+
+_GBNF_TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|\[(?:\\.|[^\]\\])*\]|[a-zA-Z0-9-]+|.', re.DOTALL)
+
+
+def schema_rules(
+    schema: dict[str, Any], prefix: str, *, raw_pattern: bool = False
+) -> tuple[str, dict[str, str]]:
+    """The rules of values valid under ``schema``, to embed in a larger grammar.
+
+    Returns the rule to refer to and every rule it needs, each name starting
+    with ``prefix`` so that two schemas (two functions' parameters) embed side
+    by side without their rules, primitives included, meeting. Raises
+    :class:`SchemaGrammarError` where the converter cannot express the schema.
+    ``raw_pattern``: a string ``pattern`` matches the text itself, unquoted
+    (for formats whose values are text, not JSON).
+    """
+    converter = SchemaConverter(
+        prop_order={}, allow_fetch=False, dotall=False, raw_pattern=raw_pattern
+    )
+    try:
+        resolved = converter.resolve_refs(json.loads(json.dumps(schema)), "input")
+        top = converter.visit(resolved, "args")
+    except _CONVERTER_ERRORS as exc:
+        raise SchemaGrammarError(str(exc) or type(exc).__name__) from None
+    names = set(converter._rules)
+
+    def renamed(body: str) -> str:
+        # Rule names outside literals and character classes get the prefix.
+        return "".join(
+            prefix + token if token in names else token for token in _GBNF_TOKEN.findall(body)
+        )
+
+    return prefix + top, {prefix + name: renamed(body) for name, body in converter._rules.items()}
+
+
+def repetition(item: str, low: int, high: int | None, separator: str) -> str:
+    """GBNF of ``low`` to ``high`` (None: any number of) ``item``s, ``separator``
+    between two: the converter's own, for arrays outside JSON (Python lists)."""
+    return str(_build_repetition(item, low, high, separator_rule=separator))

@@ -21,6 +21,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.grammar import GrammarBuilder, call_count, calls_grammar, json_arguments, literal
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -53,6 +54,8 @@ class KimiK2Wrapper(ToolFormatWrapper):
         "<\\|tool_call_section_begin\\|>",
     )
     call_start: ClassVar[str] = SECTION_BEGIN
+    grammar_trigger: ClassVar[str] = SECTION_BEGIN
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = ("<think>", "</think>", False)
     stop: ClassVar[tuple[str, ...]] = (IM_END,)
     # Kimi K2 Thinking may open its call section inside an unclosed <think>.
     calls_end_reasoning: ClassVar[bool] = True
@@ -110,6 +113,24 @@ class KimiK2Wrapper(ToolFormatWrapper):
                 break
             position = section.find(CALL_BEGIN, after)
         return calls
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+            # The id counts the conversation's calls: any number reads back.
+            head = literal(f"{CALL_BEGIN}functions.{function['name']}:")
+            arguments = json_arguments(builder, index, function)
+            return f"{head} [0-9]{{1,3}} {literal(ARGUMENT_BEGIN)} {arguments} {literal(CALL_END)}"
+
+        return calls_grammar(
+            functions,
+            write,
+            only=only,
+            max_calls=call_count(parallel, only),
+            start=literal(SECTION_BEGIN),
+            end=literal(SECTION_END),
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         start, _ = _first(text, (*_SECTION_BEGINS, CALL_BEGIN))

@@ -37,11 +37,24 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
+from wrappers.grammar import (
+    GrammarBuilder,
+    call_count,
+    calls_grammar,
+    keyed_call,
+    literal,
+    text_values,
+)
 from wrappers.json_extract import extract_json_object
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
 from wrappers.tool_format import ExtractedCall, Extraction
-from wrappers.xml_calls import XmlArgumentsWrapper, typed_arguments
+from wrappers.xml_calls import (
+    XmlArgumentsWrapper,
+    is_text_schema,
+    schema_type_order,
+    typed_arguments,
+)
 
 OPEN, CLOSE, SEP = "<|open|>", "<|close|>", "<|sep|>"
 END_OF_MSG = "<|end_of_msg|>"
@@ -63,7 +76,6 @@ _ARGUMENT = re.compile(
     re.escape(OPEN) + r"(argument|json)\s((?:(?!<\|sep\|>).)*)" + re.escape(SEP), re.S
 )
 _ATTRIBUTE = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
-MAX_PARALLEL_CALLS = 4
 
 
 def attributes(text: str) -> dict[str, str]:
@@ -104,6 +116,34 @@ def call_xtml(call: CallRecord, index: int) -> str:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         out += open_tag("argument", key=key, type=xtml_type(value)) + text + close_tag("argument")
     return out + CALL_CLOSE
+
+
+def _schema_type(schema: Any) -> str:
+    """The ``type`` attribute of an argument of this schema: "string" for text, else JSON's."""
+    if is_text_schema(schema):
+        return "string"
+    types = schema_type_order(schema) if isinstance(schema, dict) else []
+    kind = next((t for t in types if t != "string"), "object")
+    return "number" if kind == "integer" else kind
+
+
+def xtml_call(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+    """One call as :func:`call_xtml` writes it: an ``argument`` tag a parameter,
+    strings as text, the rest as JSON (the grammar of a call)."""
+    properties = (function.get("parameters") or {}).get("properties") or {}
+
+    def member(key: str, value: str) -> str:
+        kind = _schema_type(builder.resolve(properties.get(key)))
+        opener = open_tag("argument", key=key, type=kind)
+        return f"{literal(opener)} {value} {literal(close_tag('argument'))}"
+
+    def head(name: str) -> str:
+        # The index counts the answer's calls from 1: any number reads back.
+        opener = f'{OPEN}call tool="{escape_attribute(name)}" index="'
+        return f"{literal(opener)} [0-9]{{1,2}} {literal(chr(34) + SEP)}"
+
+    write = keyed_call(head, member, literal(CALL_CLOSE), text_values(close_tag("argument")))
+    return write(builder, index, function)
 
 
 def read_call(text: str, match: re.Match[str]) -> tuple[ExtractedCall, int]:
@@ -170,6 +210,13 @@ def channels_as_tags(text: str) -> str:
 class KimiK3Wrapper(XmlArgumentsWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOLS_OPEN
+    grammar_trigger: ClassVar[str] = TOOLS_OPEN
+    # The prompt opens the response channel: an answer closes it, then calls.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (
+        open_tag("response"),
+        close_tag("response"),
+        True,
+    )
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<\|open\|>(?:tools<\|sep\|>|call\s)")
     stream_openers: ClassVar[tuple[str, ...]] = (re.escape(TOOLS_OPEN), re.escape(OPEN) + r"call\s")
     stop: ClassVar[tuple[str, ...]] = (END_OF_MSG, MESSAGE_CLOSE)
@@ -226,6 +273,18 @@ class KimiK3Wrapper(XmlArgumentsWrapper):
         text = channels_as_tags(without_partial_suffix(text, tuple(CHANNELS)))
         return super().stream_snapshot(
             text, functions, options, starts_in_reasoning=starts_in_reasoning
+        )
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return calls_grammar(
+            functions,
+            xtml_call,
+            only=only,
+            max_calls=call_count(parallel, only),
+            start=literal(TOOLS_OPEN),
+            end=literal(TOOLS_CLOSE),
         )
 
     def extract_calls(self, text: str) -> Extraction:

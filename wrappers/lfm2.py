@@ -23,8 +23,9 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count
 from wrappers.json_calls import find_json_calls
-from wrappers.python_calls import NotACallList, parse_call_list
+from wrappers.python_calls import NotACallList, parse_call_list, python_calls_grammar
 from wrappers.pythonic import call_list
 from wrappers.registry import WrapperEntry
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
@@ -53,6 +54,7 @@ def calls_between_markers(payload: str, text: str) -> list[ExtractedCall]:
 class Lfm2Wrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = CALL_START
+    grammar_trigger: ClassVar[str] = CALL_START
     stop: ClassVar[tuple[str, ...]] = (IM_END,)
 
     def render_chat(
@@ -82,6 +84,17 @@ class Lfm2Wrapper(ToolFormatWrapper):
                 role = turn.role
             out += f"<|im_start|>{role}\n{content}{IM_END}\n"
         return out + "<|im_start|>assistant\n"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return python_calls_grammar(
+            functions,
+            only=only,
+            max_calls=call_count(parallel, only),
+            start=CALL_START,
+            end=CALL_END,
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         content = ""

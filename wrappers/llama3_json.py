@@ -111,6 +111,9 @@ class Llama3JSONWrapper(ToolFormatWrapper):
     call_start: ClassVar[str] = PYTHON_TAG
     stop: ClassVar[tuple[str, ...]] = (EOT, EOM, END_OF_TEXT)
     tolerates_bare_json: ClassVar[bool] = False  # its calls are bare JSON
+    #: The call object starts so (after <|python_tag|> or not): under auto, prose
+    #: is free and an object that starts like a call is held to the grammar.
+    grammar_trigger: ClassVar[str] = '{"name"'
 
     def __init__(self, date: str = DEFAULT_DATE) -> None:
         self.date = date

@@ -39,6 +39,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import CallRecord, Turn
+from wrappers.grammar import call_count
 from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -67,7 +68,6 @@ TOOLS_FOOTER = (
     "- param-value may be multi-line. If it contains <, & or newline characters, wrap it in a "
     'CDATA block: <param name="param-name"><![CDATA[...multi-line value...]]></param>'
 )
-MAX_PARALLEL_CALLS = 4
 
 
 def param_text(value: Any) -> str:
@@ -88,6 +88,8 @@ def call_xml(call: CallRecord) -> str:
 class MiniCPM5Wrapper(XmlArgumentsWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = FUNCTION
+    #: The grammar writes the tag whole (the model sometimes collapses it: read, not written).
+    grammar_trigger: ClassVar[str] = '<function name="'
     # <function name= (Qwen3-Coder's is <function=NAME>); collapsed <functionname= too.
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<function\s*name\s*=")
     stream_openers: ClassVar[tuple[str, ...]] = (r"<function\s*name",)
@@ -127,7 +129,7 @@ class MiniCPM5Wrapper(XmlArgumentsWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        calls = MAX_PARALLEL_CALLS if parallel and only is None else 1
+        calls = call_count(parallel, only)
         return invoke_grammar(functions, FORM, only, max_calls=calls)
 
     def extract_calls(self, text: str) -> Extraction:

@@ -52,6 +52,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count
 from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -74,12 +75,14 @@ TOOLS_FOOTER = (
     '<parameter name="param-key-2">param-value-2</parameter>\n...\n</invoke>\n'
     f"{TOOL_CALL_END}"
 )
-MAX_PARALLEL_CALLS = 4
 
 
 class MiniMaxM2Wrapper(XmlArgumentsWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALL
+    grammar_trigger: ClassVar[str] = TOOL_CALL
+    # The prompt opens <think>: an answer is the rest of the block, then calls.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = ("<think>", "</think>", True)
     # A model that drops the block still opens each call with <invoke name=.
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<minimax:tool_call>|<invoke name=")
     stream_openers: ClassVar[tuple[str, ...]] = (re.escape(TOOL_CALL), r"<invoke\s+name")
@@ -123,11 +126,7 @@ class MiniMaxM2Wrapper(XmlArgumentsWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        # Reasoning comes first (the prompt opens <think>): the grammar would forbid it.
-        # So the grammar covers the answer after it only where the upstream
-        # applies grammars lazily; a whole-output grammar starts with the block.
-        calls = MAX_PARALLEL_CALLS if parallel and only is None else 1
-        return invoke_grammar(functions, FORM, only, max_calls=calls)
+        return invoke_grammar(functions, FORM, only, max_calls=call_count(parallel, only))
 
     def extract_calls(self, text: str) -> Extraction:
         return extract_invokes(text, FORM)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
-from wrappers.grammar import json_call_grammar, marked_calls_grammar
+from wrappers.grammar import call_count, json_call_grammar, marked_calls_grammar
 from wrappers.json_calls import (
     call_from_json,
     is_call_object,
@@ -35,7 +35,6 @@ BOS = "<s>"
 EOS = "</s>"
 TOOL_CALLS = "[TOOL_CALLS]"
 #: Calls a grammar allows in one answer (as Hermes).
-MAX_PARALLEL_CALLS = 4
 # v11: [TOOL_CALLS]name[ARGS]{...}; history also carries [CALL_ID]id before
 # [ARGS], and servers that drop special tokens leave name{...}.
 _NAMED_CALL = re.compile(
@@ -99,7 +98,7 @@ class MistralWrapper(ToolFormatWrapper):
             suffix="",
             only=only,
             as_list=True,
-            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
         )
 
     def render_chat(
@@ -228,7 +227,7 @@ class MistralV11Wrapper(MistralWrapper):
             call_open=TOOL_CALLS,
             name_sep="[ARGS]",
             only=only,
-            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
         )
 
     def begin(self, system: str) -> str:

@@ -31,7 +31,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -66,6 +66,7 @@ def calls_json(turn: Turn) -> str:
 class NemotronWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOLCALL
+    grammar_trigger: ClassVar[str] = TOOLCALL
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<TOOLCALL>\s*[\[{]")
     stop: ClassVar[tuple[str, ...]] = (TURN_END,)
 
@@ -103,9 +104,13 @@ class NemotronWrapper(ToolFormatWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        # One call in the list (several calls would need the list's commas).
         return json_call_grammar(
-            functions, prefix=f"{TOOLCALL}[", suffix=f"]{TOOLCALL_END}", only=only
+            functions,
+            prefix=TOOLCALL,
+            suffix=TOOLCALL_END,
+            only=only,
+            max_calls=call_count(parallel, only),
+            as_list=True,
         )
 
     def extract_calls(self, text: str) -> Extraction:

@@ -33,13 +33,15 @@ reads as well. Results come back as ``tool`` turns.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
-from wrappers.python_calls import NotACallList, parse_call_list
+from wrappers.grammar import call_count, calls_grammar, literal
+from wrappers.python_calls import PYTHON_VALUES, NotACallList, parse_call_list, python_call
 from wrappers.registry import WrapperEntry
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
@@ -73,6 +75,13 @@ def template_value(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+#: Python strings (the template's single quotes, or double), JSON's constants
+#: (the template writes ``true``, ``null``), as :func:`template_value` does.
+OLMO3_VALUES = dataclasses.replace(
+    PYTHON_VALUES, name="olmo3", write=template_value, string_quotes=("'", "'")
+)
+
+
 def call_line(call: CallRecord) -> str:
     arguments = ", ".join(f"{key}={template_value(v)}" for key, v in call.arguments.items())
     return f"{call.name}({arguments})"
@@ -99,6 +108,7 @@ def calls_in_block(payload: str, text: str) -> list[ExtractedCall]:
 class Olmo3Wrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = FUNCTION_CALLS
+    grammar_trigger: ClassVar[str] = FUNCTION_CALLS
     stop: ClassVar[tuple[str, ...]] = (IM_END,)
 
     def render_chat(
@@ -124,6 +134,20 @@ class Olmo3Wrapper(ToolFormatWrapper):
                 out += f"<|im_start|>{turn.role}\n{content}"
             out += f"{IM_END}\n"
         return out + "<|im_start|>assistant\n"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        # One call a line between the tags, as the system prompt shows.
+        return calls_grammar(
+            functions,
+            python_call(OLMO3_VALUES),
+            only=only,
+            max_calls=call_count(parallel, only),
+            start=literal(FUNCTION_CALLS + "\n"),
+            separator=literal("\n"),
+            end=literal("\n" + FUNCTION_CALLS_END),
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         content = ""

@@ -25,6 +25,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -48,6 +49,7 @@ class Phi4MiniWrapper(ToolFormatWrapper):
         "<\\|tool_call\\|>",
     )
     call_start: ClassVar[str] = FUNCTOOLS
+    grammar_trigger: ClassVar[str] = FUNCTOOLS
     stop: ClassVar[tuple[str, ...]] = (END, "<|endoftext|>")
 
     def render_chat(
@@ -74,6 +76,18 @@ class Phi4MiniWrapper(ToolFormatWrapper):
                 role = turn.role if turn.kind == "other" else "user"
             out += f"<|{role}|>{content}{END}"
         return out + "<|assistant|>"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return json_call_grammar(
+            functions,
+            prefix="functools",
+            suffix="",
+            only=only,
+            max_calls=call_count(parallel, only),
+            as_list=True,
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(

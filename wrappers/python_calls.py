@@ -16,10 +16,12 @@ import ast
 import json
 import math
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from wrappers.base import WrapperParseError
+from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.brackets import closing_bracket
+from wrappers.grammar import CallWriter, ValueSyntax, calls_grammar, keyed_call, literal
 from wrappers.json_calls import strip_empty_fences
 from wrappers.tool_format import ExtractedCall, Extraction
 
@@ -170,3 +172,60 @@ def find_call_lists(text: str) -> Extraction:
         except (NotACallList, WrapperParseError):
             return Extraction(text)
     return Extraction(strip_empty_fences(content), calls)
+
+
+# ---- the grammar of a call list ----
+
+_PYTHON_ESCAPE = r""""\\" (["'\\/bfnrt] | "u" [0-9a-fA-F]{4})"""
+#: Python's values as :func:`python_literal` writes them (and single-quoted
+#: strings, which models write as often): ``True``, ``None``, ``{"k": 1}``.
+PYTHON_VALUES = ValueSyntax(
+    "python",
+    string=(
+        rf""""\"" ( [^"\\\x7F\x00-\x1F] | {_PYTHON_ESCAPE} )* "\"" """
+        rf'''| "'" ( [^'\\\x7F\x00-\x1F] | {_PYTHON_ESCAPE} )* "'"'''
+    ),
+    write=python_literal,
+    key=lambda key: literal(python_literal(key)),
+    json_strings=True,
+    string_quotes=('"', '"'),
+)
+
+
+def python_call(syntax: ValueSyntax = PYTHON_VALUES) -> CallWriter:
+    """``name(key=value, ...)``: keyword arguments, values as Python literals
+    (``syntax``: where a template writes its constants otherwise)."""
+
+    def member(key: str, value: str) -> str:
+        return f"{literal(key + '=')} {value}"
+
+    return keyed_call(lambda name: literal(name + "("), member, '")"', syntax, sep=' "," " "? ')
+
+
+def python_calls_grammar(
+    functions: Sequence[FunctionSchema],
+    *,
+    only: str | None,
+    max_calls: int,
+    start: str = "",
+    end: str = "",
+) -> str:
+    """A call list ``[f(a=1), g(b="x")]`` (between ``start`` and ``end`` markers),
+    each call to a request's function with arguments valid under its schema."""
+    opening = f'{literal(start)} "["' if start else '"["'
+    closing = f'"]" {literal(end)}' if end else '"]"'
+    return calls_grammar(
+        functions,
+        python_call(),
+        only=only,
+        max_calls=max_calls,
+        start=opening,
+        separator='"," " "?',
+        end=closing,
+    )
+
+
+def call_list_triggers(functions: Sequence[FunctionSchema]) -> list[str]:
+    """Where a lazy grammar of a call list starts: ``[name(`` for each function
+    (a ``[`` alone is too common in prose to switch the grammar on)."""
+    return [f"[{function['name']}(" for function in functions]

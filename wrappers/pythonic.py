@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import CallRecord, Turn
+from wrappers.grammar import call_count
 from wrappers.llama3_layout import (
     BEGIN_OF_TEXT,
     DEFAULT_DATE,
@@ -24,7 +25,13 @@ from wrappers.llama3_layout import (
     indented_tools,
     system_preamble,
 )
-from wrappers.python_calls import CALL_LIST_START, find_call_lists, python_literal
+from wrappers.python_calls import (
+    CALL_LIST_START,
+    call_list_triggers,
+    find_call_lists,
+    python_calls_grammar,
+    python_literal,
+)
 from wrappers.registry import WrapperEntry
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
@@ -95,6 +102,8 @@ class PythonicWrapper(ToolFormatWrapper):
     #: Stricter than ``call_start`` (a ``[`` alone is common in prose): what
     #: :mod:`wrappers.detection` looks for.
     call_pattern: ClassVar[re.Pattern[str]] = CALL_LIST_START
+    #: Under auto without lazy grammars, a ``[`` in the answer starts the call list.
+    grammar_trigger: ClassVar[str] = "["
     #: Llama 4's end tokens too: the same calls come from either generation.
     stop: ClassVar[tuple[str, ...]] = (EOT, EOM, END_OF_TEXT, "<|eot|>", "<|eom|>")
 
@@ -120,6 +129,14 @@ class PythonicWrapper(ToolFormatWrapper):
 
     def extract_calls(self, text: str) -> Extraction:
         return find_call_lists(text)
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return python_calls_grammar(functions, only=only, max_calls=call_count(parallel, only))
+
+    def lazy_grammar_triggers(self, functions: Sequence[FunctionSchema]) -> list[str]:
+        return call_list_triggers(functions)
 
 
 LLAMA4_EOT = "<|eot|>"

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.grammar import xml_calls_grammar
+from wrappers.grammar import call_count, xml_calls_grammar
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction
@@ -133,7 +133,7 @@ class Qwen3CoderWrapper(XmlArgumentsWrapper):
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
         return xml_calls_grammar(
-            functions, only=only, max_calls=4 if parallel and only is None else 1
+            functions, only=only, max_calls=call_count(parallel, only), write=text_value
         )
 
     def render_chat(

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count, xml_calls_grammar
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
 from wrappers.tool_format import Extraction
@@ -86,6 +87,8 @@ class SeedOssWrapper(XmlArgumentsWrapper):
     # (``<tool_call>\n<function=``) would otherwise claim the function blocks inside.
     call_start: ClassVar[str] = TOOL_CALL + "\n" + "<function="
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(re.escape(TOOL_CALL))
+    grammar_trigger: ClassVar[str] = TOOL_CALL
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (THINK, THINK_END, False)
     stop: ClassVar[tuple[str, ...]] = (EOS,)
 
     def render_chat(
@@ -145,6 +148,19 @@ class SeedOssWrapper(XmlArgumentsWrapper):
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         return function_blocks_so_far(region, TOOL_CALL_END, functions)
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        return xml_calls_grammar(
+            functions,
+            only=only,
+            max_calls=call_count(parallel, only),
+            call_open=TOOL_CALL + "\n",
+            call_close=TOOL_CALL_END,
+            value_newlines=False,
+            write=text_value,
+        )
 
     def extract_calls(self, text: str) -> Extraction:
         # parse() has moved <seed:think> aside; a caller that skips it (the auto

@@ -24,7 +24,7 @@ import re
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, ClassVar
 
 import regex
@@ -41,7 +41,8 @@ from wrappers.base import (
     arguments_as_json_string,
 )
 from wrappers.conversation import Turn, merge_parallel_calls, split_conversation
-from wrappers.grammar import text_or_calls_grammar
+from wrappers.grammar import reasoning_first, text_or_calls_grammar
+from wrappers.json_key import json_key
 from wrappers.streaming import (
     PartialCall,
     Snapshot,
@@ -117,6 +118,10 @@ class ToolFormatWrapper(NativeWrapper):
     #: grammar starts with: under ``auto`` the grammar applies from it on.
     #: Empty: the format is not constrained under ``auto``.
     grammar_trigger: ClassVar[str] = ""
+    #: A reasoning block the model writes before its calls (``("<think>",
+    #: "</think>", opened)``; ``opened``: the prompt ends inside it). A grammar
+    #: for a required call lets it come first, as free text.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = None
     #: End-of-turn strings; generation stops there.
     stop: ClassVar[tuple[str, ...]] = ()
 
@@ -280,19 +285,22 @@ class ToolFormatWrapper(NativeWrapper):
         grammar = None
         triggers: list[str] = []
         if options.grammar and options.call_required and offered:
-            grammar = self.call_grammar(
-                offered, options.forced_function, parallel=options.parallel_calls
+            grammar = self._call_grammar_of(
+                offered, options.forced_function, options.parallel_calls
             )
+            if grammar and self.grammar_reasoning:
+                open_tag, close_tag, opened = self.grammar_reasoning
+                grammar = reasoning_first(grammar, open_tag, close_tag, opened=opened)
         elif options.grammar and offered and self.grammar_trigger:
             # Under "auto" the model may answer in prose; a call it starts is
             # held to the grammar to its end.
             calls = (
-                self.call_grammar(offered, None, parallel=options.parallel_calls)
+                self._call_grammar_of(offered, None, options.parallel_calls)
                 if options.auto_grammar != "none"
                 else None
             )
             if calls and options.auto_grammar == "lazy":
-                grammar, triggers = calls, [self.grammar_trigger]
+                grammar, triggers = calls, self.lazy_grammar_triggers(offered)
             elif calls:
                 grammar = text_or_calls_grammar(calls, self.grammar_trigger)
         return Prompt(
@@ -307,6 +315,38 @@ class ToolFormatWrapper(NativeWrapper):
     ) -> str | None:
         """A GBNF grammar for an answer that is only calls, where the format has one."""
         return None
+
+    def _strictly_held(
+        self, functions: Sequence[FunctionSchema], options: RenderOptions | None
+    ) -> bool:
+        """Was the answer constrained under ``auto`` for a ``strict`` tool?
+
+        Then a call counts only where the grammar shaped it (after the call
+        marker): a call written as bare JSON in the free prose was not held
+        to the schema, and a strict tool's arguments must be valid by
+        construction. (A small model echoing the tool list writes one.)
+        """
+        return bool(
+            options is not None
+            and options.grammar
+            and options.auto_grammar != "none"
+            and self.grammar_trigger
+            and any(f.get("strict") is True for f in functions)
+        )
+
+    def _call_grammar_of(
+        self, functions: Sequence[FunctionSchema], only: str | None, parallel: bool
+    ) -> str | None:
+        # Clients send the same tools every turn: each grammar is built once.
+        return _cached_call_grammar(self, json_key(functions), only, parallel)
+
+    def lazy_grammar_triggers(self, functions: Sequence[FunctionSchema]) -> list[str]:
+        """The words from which a lazy grammar applies: :attr:`grammar_trigger`.
+
+        A format whose call marker alone is too common in prose (pythonic's
+        ``[``) names one trigger per function instead (``[get_weather(``).
+        """
+        return [self.grammar_trigger]
 
     def parse(
         self,
@@ -325,7 +365,11 @@ class ToolFormatWrapper(NativeWrapper):
             raise WrapperParseError(
                 f"a {self.call_start or 'tool'} call is unreadable: {exc}", raw
             ) from exc
-        if not extraction.calls and self.tolerates_bare_json:
+        if (
+            not extraction.calls
+            and self.tolerates_bare_json
+            and not self._strictly_held(functions, options)
+        ):
             # Imported here: wrappers.tolerance builds on this module.
             from wrappers.tolerance import bare_json_calls
 
@@ -339,6 +383,14 @@ class ToolFormatWrapper(NativeWrapper):
             tool_calls=calls,
             reasoning_content=reasoning,
         )
+
+
+@lru_cache(maxsize=128)
+def _cached_call_grammar(
+    wrapper: ToolFormatWrapper, functions_json: str, only: str | None, parallel: bool
+) -> str | None:
+    functions: list[FunctionSchema] = json.loads(functions_json)
+    return wrapper.call_grammar(functions, only, parallel=parallel)
 
 
 def call_from_object(

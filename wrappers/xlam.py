@@ -39,7 +39,7 @@ from typing import ClassVar
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.generic_json import IM_END, IM_START, GenericJSONWrapper
-from wrappers.grammar import json_call_grammar
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction
@@ -55,7 +55,6 @@ FORMAT_INSTRUCTION = (
     "casual conversation or general advice, respond directly in plain text. "
     "The available tools are:"
 )
-MAX_PARALLEL_CALLS = 4
 #: Markers other formats put around the list; xLAM models write them too.
 WRAPPING_MARKERS = ("[TOOL_CALLS]", "<tool_call>", "</tool_call>")
 
@@ -67,6 +66,8 @@ def without_wrapping_markers(text: str) -> str:
 
 
 class XLAMWrapper(GenericJSONWrapper):
+    #: The call list opens so (generic-json's "{" would not start its grammar).
+    grammar_trigger: ClassVar[str] = '[{"name"'
     # No call_start: the list has no marker, so `auto` reads it with the JSON
     # fallback (the same reading) rather than claiming every JSON list as xLAM's.
     stream_openers: ClassVar[tuple[str, ...]] = (
@@ -105,7 +106,7 @@ class XLAMWrapper(GenericJSONWrapper):
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
         # The answer is the list itself, as the system prompt asks for it.
-        calls = MAX_PARALLEL_CALLS if parallel and only is None else 1
+        calls = call_count(parallel, only)
         return json_call_grammar(
             functions, prefix="", suffix="", only=only, max_calls=calls, as_list=True
         )

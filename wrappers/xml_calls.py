@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
+from wrappers.grammar import resolve_local_ref
 from wrappers.streaming import PartialCall, compile_opener, safe_content_end
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
@@ -181,7 +182,7 @@ def arguments_so_far(
         return text
     key, value = open_value
     properties = ((function or {}).get("parameters") or {}).get("properties") or {}
-    if key in arguments or not _is_text(properties.get(key)):
+    if key in arguments or not is_text_schema(properties.get(key)):
         return text
     value = value.removeprefix("\n")
     value = value.removesuffix("\n")  # layout, if the closing tag follows
@@ -189,7 +190,7 @@ def arguments_so_far(
     return text + (", " if arguments else "") + member
 
 
-def _is_text(schema: Any) -> bool:
+def is_text_schema(schema: Any) -> bool:
     """Does :func:`typed_arguments` keep a value of this schema as the text it is?"""
     if not isinstance(schema, dict):
         return False
@@ -236,10 +237,12 @@ def typed_arguments(arguments: dict[str, Any], function: FunctionSchema | None) 
     object or list (a model that writes ``{"a": 1}`` means an object). A value
     that does not convert stays text: the pipeline's schema check reports it.
     """
-    properties = ((function or {}).get("parameters") or {}).get("properties") or {}
+    parameters = (function or {}).get("parameters") or {}
+    properties = parameters.get("properties") or {}
     typed: dict[str, Any] = {}
     for key, value in arguments.items():
-        schema = properties.get(key)
+        # A parameter may be a local reference ({"$ref": "#/$defs/node"}).
+        schema = resolve_local_ref(properties.get(key), parameters)
         if not isinstance(value, str):
             typed[key] = value
         elif isinstance(schema, dict):

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 
 import httpx
+import jsonschema
 import openai
 import pytest
 
@@ -154,13 +155,17 @@ def test_a_client_that_disconnects_frees_the_model(
     assert "generation cancelled (client gone)" in caplog.text
 
 
-@pytest.mark.parametrize("wrapper", ["hermes", "llama3-json"])
+@pytest.mark.parametrize(
+    "wrapper",
+    # JSON calls; Python literals; Gemma 4's quote token; XML parameters as text.
+    ["hermes", "llama3-json", "phi4", "pythonic", "gemma4", "qwen3-coder"],
+)
 def test_a_modern_format_is_constrained_too_when_a_call_is_required(
     client: openai.OpenAI, wrapper: str
 ) -> None:
-    # The model name selects the format (Hermes' <tool_call>, Llama 3.1's JSON);
-    # with tool_choice "required" its grammar makes the 135M model write one call
-    # (and only one: parallel_tool_calls is false).
+    # The model name selects the format (Hermes' <tool_call>, Llama 3.1's JSON,
+    # a Python call list, ...); with tool_choice "required" its grammar makes
+    # the 135M model write one call (and only one: parallel_tool_calls is false).
     completion = client.chat.completions.create(
         model=wrapper,
         messages=ASK,  # type: ignore[arg-type]
@@ -172,3 +177,46 @@ def test_a_modern_format_is_constrained_too_when_a_call_is_required(
     [call] = completion.choices[0].message.tool_calls or []
     assert call.function.name == "get_weather"  # type: ignore[union-attr]
     assert isinstance(json.loads(call.function.arguments)["city"], str)  # type: ignore[union-attr]
+
+
+STRICT_ALARM = {
+    "type": "function",
+    "function": {
+        "name": "set_alarm",
+        "description": "Set an alarm.",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "hour": {"type": "integer", "minimum": 0, "maximum": 23},
+                "label": {"type": "string", "enum": ["work", "gym", "other"]},
+            },
+            "required": ["hour", "label"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+
+@pytest.mark.parametrize("wrapper", ["generic-json", "glm4", "pythonic", "deepseek-dsml"])
+def test_a_strict_tool_under_auto_gets_schema_valid_arguments_or_prose(
+    client: openai.OpenAI, wrapper: str
+) -> None:
+    # No lazy grammars in-process: a strict tool gets the text-or-call grammar.
+    # Unconstrained, SmolLM2 echoed the tool list and its schema came back as
+    # the arguments (glm4, generic-json); now a call is valid or there is none.
+    completion = client.chat.completions.create(
+        model=wrapper,
+        messages=[{"role": "user", "content": "Set an alarm at 7 for the gym."}],
+        tools=[STRICT_ALARM],  # type: ignore[list-item]
+        tool_choice="auto",
+        temperature=0,
+        max_tokens=96,
+    )
+    calls = completion.choices[0].message.tool_calls or []
+    for call in calls:
+        arguments = json.loads(call.function.arguments)  # type: ignore[union-attr]
+        jsonschema.validate(arguments, STRICT_ALARM["function"]["parameters"])  # type: ignore[index]
+    if wrapper == "generic-json":
+        # Its "{" starts a call held to the grammar: this prompt gets one.
+        assert [c.function.name for c in calls] == ["set_alarm"]  # type: ignore[union-attr]

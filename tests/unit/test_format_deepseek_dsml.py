@@ -7,7 +7,7 @@ tests/unit/test_stream_contract.py.
 
 from __future__ import annotations
 
-from tests.support.gbnf import Grammar
+from tests.support.llama_grammar import LlamaCppGrammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
@@ -218,7 +218,7 @@ def test_renders_the_chat_template_layout() -> None:
 def test_the_grammar_allows_the_calls_only() -> None:
     text = get_wrapper(NAME).call_grammar(WEATHER, None, parallel=False)  # type: ignore[attr-defined]
     assert text is not None
-    grammar = Grammar(text)
+    grammar = LlamaCppGrammar(text)
     answer = (
         f'{FC}\n{INV}get_weather">\n{PARAM}location" string="true">SF{PARAM_END}\n'
         f'{PARAM}days" string="false">2{PARAM_END}\n{INV_END}\n{FC_END}'

@@ -6,7 +6,7 @@ tests/unit/test_stream_contract.py.
 
 from __future__ import annotations
 
-from tests.support.gbnf import Grammar
+from tests.support.llama_grammar import LlamaCppGrammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
@@ -217,7 +217,7 @@ def test_renders_the_chat_template_layout() -> None:
 def test_the_grammar_allows_the_calls_only() -> None:
     text = get_wrapper(NAME).call_grammar(WEATHER, None, parallel=True)  # type: ignore[attr-defined]
     assert text is not None
-    grammar = Grammar(text)
+    grammar = LlamaCppGrammar(text)
     call = (
         '<minimax:tool_call>\n<invoke name="get_weather">\n<parameter name="city">Paris'
         '</parameter>\n<parameter name="days">2</parameter>\n</invoke>\n</minimax:tool_call>'

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.gbnf import Grammar
+from tests.support.llama_grammar import LlamaCppGrammar, llama_cpp_accepts, llama_cpp_matches
 from tests.support.shared import fixture
 from wrappers.base import RenderOptions
 from wrappers.grammar import memgpt_call_grammar, memgpt_call_schema
@@ -86,19 +86,19 @@ SEND = {"function": "send_message", "params": {"inner_thoughts": "Greet.", "mess
     ],
 )
 def test_memgpt_grammar_matches_exactly_valid_calls(answer: dict[str, Any], ok: bool) -> None:
-    grammar = Grammar(memgpt_call_grammar(MEMGPT_FUNCTIONS, inner_thoughts="params"))
+    grammar = LlamaCppGrammar(memgpt_call_grammar(MEMGPT_FUNCTIONS, inner_thoughts="params"))
     assert grammar.matches(pretty(answer)) is ok
     assert grammar.matches(json.dumps(answer, ensure_ascii=False)) is ok
 
 
 def test_prose_and_trailing_text_do_not_match() -> None:
-    grammar = Grammar(memgpt_call_grammar(MEMGPT_FUNCTIONS, inner_thoughts="params"))
+    grammar = LlamaCppGrammar(memgpt_call_grammar(MEMGPT_FUNCTIONS, inner_thoughts="params"))
     assert not grammar.matches("Hello there!")
     assert not grammar.matches(pretty(SEND) + " and more")
 
 
 def test_only_restricts_to_one_function() -> None:
-    grammar = Grammar(
+    grammar = LlamaCppGrammar(
         memgpt_call_grammar(MEMGPT_FUNCTIONS, inner_thoughts="params", only="pause_heartbeats")
     )
     assert not grammar.matches(pretty(SEND))
@@ -132,7 +132,7 @@ def test_only_restricts_to_one_function() -> None:
     ],
 )
 def test_inner_thoughts_placements_and_schema_types(placement: Any, answer: dict[str, Any]) -> None:
-    grammar = Grammar(memgpt_call_grammar([WEATHER], inner_thoughts=placement))
+    grammar = LlamaCppGrammar(memgpt_call_grammar([WEATHER], inner_thoughts=placement))
     assert grammar.matches(pretty(answer))
 
 
@@ -146,24 +146,41 @@ def test_inner_thoughts_placements_and_schema_types(placement: Any, answer: dict
     ],
 )
 def test_schema_violations_do_not_match(params: dict[str, Any]) -> None:
-    grammar = Grammar(memgpt_call_grammar([WEATHER], inner_thoughts="none"))
+    grammar = LlamaCppGrammar(memgpt_call_grammar([WEATHER], inner_thoughts="none"))
     assert not grammar.matches(pretty({"function": "get_weather", "params": params}))
 
 
 def test_schema_declaring_inner_thoughts_is_not_asked_twice() -> None:
     functions = fixture("memgpt-0.1-functions.json")["functions"]
-    grammar = Grammar(memgpt_call_grammar(functions, inner_thoughts="params"))
+    grammar = LlamaCppGrammar(memgpt_call_grammar(functions, inner_thoughts="params"))
     assert grammar.matches(
         pretty({"function": "send_message", "params": {"inner_thoughts": "t", "message": "m"}})
     )
 
 
-def test_every_grammar_is_accepted_by_llama_cpp() -> None:
-    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
-    for placement in ("params", "top-level", "none"):
-        for functions in (MEMGPT_FUNCTIONS, [WEATHER]):
-            text = memgpt_call_grammar(functions, inner_thoughts=placement)  # type: ignore[arg-type]
-            llama_grammar.LlamaGrammar.from_string(text, verbose=False)
+@pytest.mark.parametrize("placement", ["params", "top-level", "none"])
+@pytest.mark.parametrize("functions", [MEMGPT_FUNCTIONS, [WEATHER]], ids=["memgpt", "weather"])
+def test_every_grammar_is_accepted_by_llama_cpp(
+    placement: Any, functions: list[dict[str, Any]]
+) -> None:
+    text = memgpt_call_grammar(functions, inner_thoughts=placement)
+    assert llama_cpp_accepts(text)
+    answer = {"function": functions[0]["name"], "params": {}}
+    assert not llama_cpp_matches(text, pretty(answer) + " trailing prose")
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        'root ::= "a" undefined-rule',  # a rule that is never defined
+        'root ::= "a" ( "b" | "c"',  # an unclosed group
+        "root ::= [a-",  # an unclosed character class
+        'call ::= "x"',  # no root rule
+    ],
+)
+def test_llama_cpp_check_rejects_a_broken_grammar(broken: str) -> None:
+    # LlamaGrammar.from_string stores any text; this check must be able to fail.
+    assert not llama_cpp_accepts(broken)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +203,7 @@ def test_wrappers_with_grammar_drop_the_prefill_and_their_parser_reads_the_const
         if name != "dolphin"
         else {"function": "send_message", "params": {"message": "Hi"}}
     )
-    assert Grammar(prompt.grammar).matches(pretty(answer))
+    assert LlamaCppGrammar(prompt.grammar).matches(pretty(answer))
     [call] = wrapper.parse(pretty(answer), MEMGPT_FUNCTIONS, options).tool_calls
     assert json.loads(call.arguments)["message"] == answer["params"]["message"]
 
@@ -204,7 +221,7 @@ def test_first_message_grammar_forces_send_message() -> None:
     options = RenderOptions(grammar=True, first_message=True)
     prompt = wrapper.render([{"role": "user", "content": "hi"}], MEMGPT_FUNCTIONS, options)
     assert prompt.grammar is not None
-    grammar = Grammar(prompt.grammar)
+    grammar = LlamaCppGrammar(prompt.grammar)
     assert grammar.matches(pretty(SEND))
     assert not grammar.matches(
         pretty({"function": "pause_heartbeats", "params": {"inner_thoughts": "t", "minutes": 1}})
@@ -252,7 +269,7 @@ def test_hermes_grammar_when_a_call_is_required_matches_its_own_call_format() ->
     assert wrapper.render(messages, [WEATHER], RenderOptions(grammar=True)).grammar is None
     prompt = wrapper.render(messages, [WEATHER], RenderOptions(grammar=True, call_required=True))
     assert prompt.grammar is not None
-    grammar = Grammar(prompt.grammar)
+    grammar = LlamaCppGrammar(prompt.grammar)
     one = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call>'
     assert grammar.matches(one)
     assert grammar.matches(one + "\n" + one)  # parallel calls
@@ -267,8 +284,8 @@ def test_forced_hermes_call_is_exactly_one_call_to_that_function() -> None:
     prompt = get_wrapper("hermes").render([{"role": "user", "content": "x"}], [WEATHER], options)
     assert prompt.grammar is not None
     one = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Oslo"}}\n</tool_call>'
-    assert Grammar(prompt.grammar).matches(one)
-    assert not Grammar(prompt.grammar).matches(one + "\n" + one)
+    assert LlamaCppGrammar(prompt.grammar).matches(one)
+    assert not LlamaCppGrammar(prompt.grammar).matches(one + "\n" + one)
 
 
 def test_llama3_json_grammar_is_one_documented_json_call() -> None:
@@ -276,12 +293,12 @@ def test_llama3_json_grammar_is_one_documented_json_call() -> None:
     options = RenderOptions(grammar=True, call_required=True)
     prompt = wrapper.render([{"role": "user", "content": "Oslo?"}], [WEATHER], options)
     assert prompt.grammar is not None
-    grammar = Grammar(prompt.grammar)
+    grammar = LlamaCppGrammar(prompt.grammar)
     call = '{"name": "get_weather", "parameters": {"city": "Oslo"}}'
     assert grammar.matches(call)
     assert not grammar.matches(call + "; " + call)
     assert not grammar.matches('{"name": "get_weather", "arguments": {"city": "Oslo"}}')
     [parsed] = wrapper.parse(call, [WEATHER]).tool_calls
     assert json.loads(parsed.arguments) == {"city": "Oslo"}
-    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
-    llama_grammar.LlamaGrammar.from_string(prompt.grammar, verbose=False)
+    assert llama_cpp_accepts(prompt.grammar)
+    assert llama_cpp_matches(prompt.grammar, call)

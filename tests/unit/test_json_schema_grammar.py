@@ -13,8 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.support.gbnf import Grammar
-from tests.support.llama_grammar import llama_cpp_accepts
+from tests.support.llama_grammar import LlamaCppGrammar, llama_cpp_accepts, llama_cpp_matches
 from wrappers.json_schema_grammar import JSON_OBJECT_SCHEMA, SchemaGrammarError, schema_grammar
 
 PERSON = {
@@ -118,7 +117,7 @@ def _text(value: Any) -> str:
 def test_grammar_matches_exactly_what_the_schema_accepts(
     case: str, schema: dict[str, Any], valid: list[Any], invalid: list[Any]
 ) -> None:
-    grammar = Grammar(schema_grammar(schema))
+    grammar = LlamaCppGrammar(schema_grammar(schema))
     for value in valid:
         jsonschema.validate(value, schema)  # the table itself is right
         assert grammar.matches(_text(value)), (case, value)
@@ -138,13 +137,13 @@ def test_llama_cpp_check_can_fail() -> None:
 
 
 def test_strings_hold_no_raw_control_characters() -> None:
-    grammar = Grammar(schema_grammar({"type": "string"}))
+    grammar = LlamaCppGrammar(schema_grammar({"type": "string"}))
     assert grammar.matches('"line\\nbreak"')
     assert not grammar.matches('"line\nbreak"')
 
 
 def test_property_order_is_the_schemas() -> None:
-    grammar = Grammar(schema_grammar(PERSON))
+    grammar = LlamaCppGrammar(schema_grammar(PERSON))
     assert grammar.matches('{"name": "Ada", "age": 36}')
     assert not grammar.matches('{"age": 36, "name": "Ada"}')
 
@@ -152,3 +151,11 @@ def test_property_order_is_the_schemas() -> None:
 def test_a_remote_reference_is_refused_not_fetched() -> None:
     with pytest.raises(SchemaGrammarError):
         schema_grammar({"$ref": "https://example.invalid/schema.json"})
+
+
+def test_a_string_pattern_converts() -> None:
+    # The vendored converter used itertools.groupby without importing it: any
+    # schema with a pattern failed to convert.
+    grammar = schema_grammar({"type": "string", "pattern": "^[A-Z]{3}$"})
+    assert llama_cpp_matches(grammar, '"ABC"')
+    assert not llama_cpp_matches(grammar, '"ABCD"')

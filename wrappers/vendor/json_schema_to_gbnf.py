@@ -13,7 +13,8 @@ Source: ``llama_cpp/llama_grammar.py`` of llama-cpp-python 0.3.36 (the
   1-5 cannot come out as 9 (marked "fcproxy:" in the code).
 - ``char`` excludes control characters (``\\x00-\\x1F``, ``\\x7F``), as llama.cpp's
   converter does today: a raw newline inside a JSON string is not JSON.
-- the GBNF grammar parser and the sample grammars above ``SPACE_RULE`` are left out.
+- the GBNF grammar parser and the sample grammars above ``SPACE_RULE`` are left out
+  (``itertools.groupby``, which string ``pattern`` rules need, is imported here).
 
 Why vendored rather than imported: llama-cpp-python is an optional extra
 (``fcproxy[embedded]``), and ``import llama_cpp.llama_grammar`` runs
@@ -34,6 +35,7 @@ License of the original (MIT):
 
 import json
 import re
+from itertools import groupby  # fcproxy: the original module imported it in its omitted half
 from typing import Any, List, Optional, Set, Tuple, Union
 
 # whitespace is constrained to a single space char to prevent model "running away" in

@@ -67,6 +67,7 @@ _BUILTIN_MODULES = (
     "wrappers.olmo3",
     "wrappers.internlm2",
     "wrappers.hunyuan",
+    "wrappers.granite4",
 )
 
 

@@ -68,6 +68,7 @@ _BUILTIN_MODULES = (
     "wrappers.internlm2",
     "wrappers.hunyuan",
     "wrappers.granite4",
+    "wrappers.granite_20b_fc",
 )
 
 

@@ -69,6 +69,7 @@ _BUILTIN_MODULES = (
     "wrappers.hunyuan",
     "wrappers.granite4",
     "wrappers.granite_20b_fc",
+    "wrappers.gigachat3",
 )
 
 

@@ -118,6 +118,8 @@ RULES: tuple[FormatRule, ...] = (
     # Phi-4-mini (<|tool|>...<|/tool|> definitions) and Firefunction v2: functools[{...}].
     FormatRule("phi4", any_of=("functools[",)),
     FormatRule("phi4", all_of=("<|tool|>", "<|/tool|>")),
+    # Sber GigaChat 3: ROLE<|role_sep|> messages, calls as a "function call" message.
+    FormatRule("gigachat3", any_of=("<|role_sep|>",)),
     # IBM granite-20b-functioncalling: tools after <|function_call_library|>, <function_call> calls.
     FormatRule("granite-20b-fc", any_of=("<|function_call_library|>",)),
     # Granite 4.0: Hermes <tool_call> in Granite's role turns (Granite 3 writes <|tool_call|>).

@@ -70,6 +70,7 @@ _BUILTIN_MODULES = (
     "wrappers.granite4",
     "wrappers.granite_20b_fc",
     "wrappers.gigachat3",
+    "wrappers.ernie45",
 )
 
 

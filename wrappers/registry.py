@@ -71,6 +71,7 @@ _BUILTIN_MODULES = (
     "wrappers.granite_20b_fc",
     "wrappers.gigachat3",
     "wrappers.ernie45",
+    "wrappers.longcat",
 )
 
 

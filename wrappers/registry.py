@@ -72,6 +72,7 @@ _BUILTIN_MODULES = (
     "wrappers.gigachat3",
     "wrappers.ernie45",
     "wrappers.longcat",
+    "wrappers.jamba",
 )
 
 

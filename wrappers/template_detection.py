@@ -118,6 +118,8 @@ RULES: tuple[FormatRule, ...] = (
     # Phi-4-mini (<|tool|>...<|/tool|> definitions) and Firefunction v2: functools[{...}].
     FormatRule("phi4", any_of=("functools[",)),
     FormatRule("phi4", all_of=("<|tool|>", "<|/tool|>")),
+    # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.
+    FormatRule("jamba", all_of=("<|bom|>",), any_of=("<tool_calls>", "<tool_definitions>")),
     # Meituan LongCat-Flash: Hermes calls in <longcat_tool_call> tags, [Round N] USER: turns.
     FormatRule("longcat", any_of=("<longcat_tool_call>",)),
     # Baidu ERNIE 4.5: <|begin_of_sentence|> and User:/Assistant: turns; Hermes calls.

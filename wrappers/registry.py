@@ -73,6 +73,7 @@ _BUILTIN_MODULES = (
     "wrappers.ernie45",
     "wrappers.longcat",
     "wrappers.jamba",
+    "wrappers.apriel",
 )
 
 

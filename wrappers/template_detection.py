@@ -118,6 +118,8 @@ RULES: tuple[FormatRule, ...] = (
     # Phi-4-mini (<|tool|>...<|/tool|> definitions) and Firefunction v2: functools[{...}].
     FormatRule("phi4", any_of=("functools[",)),
     FormatRule("phi4", all_of=("<|tool|>", "<|/tool|>")),
+    # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
+    FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
     # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.
     FormatRule("jamba", all_of=("<|bom|>",), any_of=("<tool_calls>", "<tool_definitions>")),
     # Meituan LongCat-Flash: Hermes calls in <longcat_tool_call> tags, [Round N] USER: turns.

@@ -74,6 +74,7 @@ _BUILTIN_MODULES = (
     "wrappers.longcat",
     "wrappers.jamba",
     "wrappers.apriel",
+    "wrappers.step3",
 )
 
 

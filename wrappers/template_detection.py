@@ -118,6 +118,8 @@ RULES: tuple[FormatRule, ...] = (
     # Phi-4-mini (<|tool|>...<|/tool|> definitions) and Firefunction v2: functools[{...}].
     FormatRule("phi4", any_of=("functools[",)),
     FormatRule("phi4", all_of=("<|tool|>", "<|/tool|>")),
+    # StepFun Step3: <steptml:invoke> calls in a tool_calls_begin block.
+    FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
     # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
     FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
     # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.

@@ -118,6 +118,8 @@ RULES: tuple[FormatRule, ...] = (
     # Phi-4-mini (<|tool|>...<|/tool|> definitions) and Firefunction v2: functools[{...}].
     FormatRule("phi4", any_of=("functools[",)),
     FormatRule("phi4", all_of=("<|tool|>", "<|/tool|>")),
+    # vLLM's Qwen2.5-Coder template: Hermes calls between <tools> tags.
+    FormatRule("qwen2.5-coder", any_of=("use <tools> tags",)),
     # NAVER HyperCLOVA X SEED Think: a tool_list turn, calls in an "assistant -> tool/function_call" turn.
     FormatRule("hyperclovax-seed-think", any_of=("-> tool/function_call",)),
     # MiniMax-M1: <beginning_of_sentence> messages, <tool_calls> with one object per line.

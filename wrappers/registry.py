@@ -66,7 +66,20 @@ _BUILTIN_MODULES = (
     "wrappers.xlam",
     "wrappers.olmo3",
     "wrappers.internlm2",
+    # Before hunyuan: both open calls with <tool_calls>; detection tries equal openers in
+    # this order, and minimax_m1 claims only objects (Hunyuan, Jamba, Apriel write a list).
+    "wrappers.minimax_m1",
     "wrappers.hunyuan",
+    "wrappers.granite4",
+    "wrappers.granite_20b_fc",
+    "wrappers.gigachat3",
+    "wrappers.ernie45",
+    "wrappers.longcat",
+    "wrappers.jamba",
+    "wrappers.apriel",
+    "wrappers.step3",
+    "wrappers.hyperclovax",
+    "wrappers.qwen25_coder",
 )
 
 

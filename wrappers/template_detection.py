@@ -118,6 +118,28 @@ RULES: tuple[FormatRule, ...] = (
     # Phi-4-mini (<|tool|>...<|/tool|> definitions) and Firefunction v2: functools[{...}].
     FormatRule("phi4", any_of=("functools[",)),
     FormatRule("phi4", all_of=("<|tool|>", "<|/tool|>")),
+    # vLLM's Qwen2.5-Coder template: Hermes calls between <tools> tags.
+    FormatRule("qwen2.5-coder", any_of=("use <tools> tags",)),
+    # NAVER HyperCLOVA X SEED Think: a tool_list turn, calls in an "assistant -> tool/function_call" turn.
+    FormatRule("hyperclovax-seed-think", any_of=("-> tool/function_call",)),
+    # MiniMax-M1: <beginning_of_sentence> messages, <tool_calls> with one object per line.
+    FormatRule("minimax-m1", all_of=("<beginning_of_sentence>", "<tool_calls>")),
+    # StepFun Step3: <steptml:invoke> calls in a tool_calls_begin block.
+    FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
+    # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
+    FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
+    # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.
+    FormatRule("jamba", all_of=("<|bom|>",), any_of=("<tool_calls>", "<tool_definitions>")),
+    # Meituan LongCat-Flash: Hermes calls in <longcat_tool_call> tags, [Round N] USER: turns.
+    FormatRule("longcat", any_of=("<longcat_tool_call>",)),
+    # Baidu ERNIE 4.5: <|begin_of_sentence|> and User:/Assistant: turns; Hermes calls.
+    FormatRule("ernie4.5", all_of=("<|begin_of_sentence|>", "<tool_call>")),
+    # Sber GigaChat 3: ROLE<|role_sep|> messages, calls as a "function call" message.
+    FormatRule("gigachat3", any_of=("<|role_sep|>",)),
+    # IBM granite-20b-functioncalling: tools after <|function_call_library|>, <function_call> calls.
+    FormatRule("granite-20b-fc", any_of=("<|function_call_library|>",)),
+    # Granite 4.0: Hermes <tool_call> in Granite's role turns (Granite 3 writes <|tool_call|>).
+    FormatRule("granite4", all_of=("<|start_of_role|>", "<tool_call>")),
     FormatRule("granite", any_of=("<|tool_call|>",)),
     FormatRule("mistral", any_of=("[TOOL_CALLS]",)),
     # Hermes 2 Pro / 3, Qwen 2.5 / 3, QwQ, Granite 4 and many fine-tunes.

@@ -2,7 +2,8 @@
 
 The command runs as a user runs it (a subprocess of this worktree's code);
 the tools file is a list of ``{"type": "function", "function": {...}}``.
-Each output is a real parallel-call output from the format's case table.
+Each output is a real parallel-call output from the format's case table
+(GigaChat 3 writes one call per answer; Apriel's row is its template's layout).
 """
 
 from __future__ import annotations
@@ -17,19 +18,30 @@ import pytest
 
 from tests.unit import (
     test_format_apertus,
+    test_format_apriel,
     test_format_deepseek_dsml,
+    test_format_ernie45,
     test_format_functiongemma,
     test_format_gemma4,
+    test_format_gigachat3,
     test_format_glm4,
+    test_format_granite4,
+    test_format_granite_20b_fc,
     test_format_harmony,
     test_format_hermes,
     test_format_hunyuan,
+    test_format_hyperclovax,
     test_format_internlm2,
+    test_format_jamba,
     test_format_kimi_k3,
+    test_format_longcat,
     test_format_minicpm5,
     test_format_minimax,
+    test_format_minimax_m1,
     test_format_nemotron,
     test_format_olmo3,
+    test_format_qwen25_coder,
+    test_format_step3,
     test_format_xlam,
 )
 
@@ -52,6 +64,17 @@ PARALLEL = [
     (test_format_olmo3, "vllm-parallel"),
     (test_format_internlm2, "template-layout-two-actions"),
     (test_format_hunyuan, "vllm-parallel"),
+    (test_format_granite4, "vllm-prose-between-calls"),
+    (test_format_granite_20b_fc, "vllm-parallel"),
+    (test_format_gigachat3, "vllm-mixed-eos-31"),  # one call per answer
+    (test_format_ernie45, "vllm-parallel"),
+    (test_format_longcat, "vllm-parallel"),
+    (test_format_jamba, "vllm-parallel"),
+    (test_format_apriel, "template-parallel"),
+    (test_format_step3, "vllm-parallel"),
+    (test_format_minimax_m1, "vllm-parallel"),
+    (test_format_hyperclovax, "vllm-parallel"),
+    (test_format_qwen25_coder, "vllm-parallel"),
 ]
 
 

@@ -20,6 +20,7 @@ NAME = "internlm2"
 # Sources of the real outputs below (and TEMPLATE, of the rendering).
 VLLM = "https://github.com/vllm-project/vllm/blob/9066f23abd248e1922ba6bb002115033c479d066/tests/tool_parsers/test_internlm2_tool_parser.py"
 TEMPLATE = "https://github.com/vllm-project/vllm/blob/87b63520aba48bae9d55663edf0d8f65d3d43ac2/examples/tool_chat_template_internlm2_tool.jinja"
+VLLM_INTERN_S1 = "https://github.com/vllm-project/vllm/blob/2854f617b6f3e125f5cd65d54704d924ede2f44d/tests/tool_parsers/test_intern_s1_tool_parser.py"
 
 FUNCTIONS: list[FunctionSchema] = [
     {
@@ -106,6 +107,15 @@ REAL_OUTPUTS: list[Case] = [
         "<|action_end|>",
         None,
         [("get_weather", {"city": "Paris"}), ("refresh", {})],
+    ),
+    # VLLM_INTERN_S1 test_nonstreaming_supports_spaced_special_tokens: Intern-S1
+    # writes InternLM2's action blocks (vLLM's intern-s1 parser), a space between the tokens.
+    (
+        "vllm-intern-s1-spaced-tokens",
+        '<|action_start|> <|plugin|>\n{"name": "get_weather", "parameters": {"city": "Tokyo"}}\n'
+        "<|action_end|>",
+        None,
+        [("get_weather", {"city": "Tokyo"})],
     ),
 ]
 

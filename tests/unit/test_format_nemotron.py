@@ -19,6 +19,7 @@ NAME = "nemotron"
 # Source of the real outputs below (and TEMPLATE, of the rendering).
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/b14517a6e870cd45e0b1f9d33547739afd42649b/tests/chat-parsers/test-nemotron-v2.cpp"
 TEMPLATE = "https://github.com/ggml-org/llama.cpp/blob/5801ed3557edfdfcd7d14e0821bf8adefdf1aaf1/models/templates/NVIDIA-Nemotron-Nano-v2.jinja"
+VLLM_NEMOTRON_JSON = "https://github.com/vllm-project/vllm/blob/32367d45e3ae37d03e9c73598406bc4e6e62fba2/tests/tool_parsers/test_nemotron_json_tool_parser.py"
 
 FUNCTIONS: list[FunctionSchema] = [
     {
@@ -50,6 +51,15 @@ REAL_OUTPUTS: list[Case] = [
         '{"name": "get_weather", "arguments": {"city": "Paris"}}]</TOOLCALL>',
         None,
         [SPECIAL, ("get_weather", {"city": "Paris"})],
+    ),
+    # VLLM_NEMOTRON_JSON test_extract_tool_calls_from_nemotron_array: Llama-3.3-Nemotron-Super
+    # (vLLM's nemotron_json parser) writes the same <TOOLCALL> list.
+    (
+        "vllm-nemotron-json-content-first",
+        'Let me check that.<TOOLCALL>[{"name": "get_weather", "arguments": {"city": "Tokyo", '
+        '"unit": "celsius"}}]</TOOLCALL>',
+        "Let me check that.",
+        [("get_weather", {"city": "Tokyo", "unit": "celsius"})],
     ),
 ]
 

@@ -25,6 +25,7 @@ NAME = "qwen3-coder"
 # Sources of the real outputs below.
 VLLM = "https://github.com/vllm-project/vllm/blob/0054011dad3f7efb66b56f6d538d7b56cc7b7ecc/tests/tool_use/test_qwen3coder_tool_parser.py"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
+VLLM_MIMO = "https://github.com/vllm-project/vllm/blob/e3a512615bae49398676131dc250b12a9b34f899/tests/tool_parsers/test_mimov2_flash_tool_parser.py"
 
 
 def function(function_name: str, **properties: dict[str, Any]) -> FunctionSchema:
@@ -177,6 +178,14 @@ REAL_OUTPUTS: list[Case] = [
         block("set_unit", unit="celsius"),
         None,
         [("set_unit", {"unit": "celsius"})],
+    ),
+    # VLLM_MIMO test_extract_basic_tool_call: Xiaomi MiMo-V2-Flash writes Qwen3-Coder's calls.
+    (
+        "vllm-mimo-v2-flash",
+        "Here is the result:\n<tool_call>\n<function=execute_bash>\n"
+        "<parameter=command>pwd && ls</parameter>\n</function>\n</tool_call>",
+        "Here is the result:",
+        [("execute_bash", {"command": "pwd && ls"})],
     ),
 ]
 

@@ -46,7 +46,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.hunyuan import tool_calls_list_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
@@ -77,7 +77,6 @@ CALL_INSTRUCTIONS = (
     '{"name": <function-name-2>, "arguments": <args-dict-2>},...]</tool_calls>'
 )
 _CALLS = re.compile(re.escape(TOOL_CALLS))
-MAX_PARALLEL_CALLS = 4
 
 
 def available_tools(functions: Sequence[FunctionSchema]) -> str:
@@ -110,6 +109,12 @@ class AprielWrapper(ToolFormatWrapper):
     #: Calls written before the final-response marker still count.
     calls_end_reasoning: ClassVar[bool] = True
     stop: ClassVar[tuple[str, ...]] = (END,)
+    #: Its reasoning steps, then the final response's calls.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (
+        REASONING_OPENER,
+        BEGIN_FINAL,
+        False,
+    )
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -144,14 +149,7 @@ class AprielWrapper(ToolFormatWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        return json_call_grammar(
-            functions,
-            prefix=TOOL_CALLS,
-            suffix=TOOL_CALLS_END,
-            only=only,
-            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
-            as_list=True,
-        )
+        return tool_calls_list_grammar(functions, only, parallel=parallel)
 
     def parse(
         self,

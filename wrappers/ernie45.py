@@ -46,6 +46,9 @@ def without_response_tags(text: str) -> str:
 
 class Ernie45Wrapper(HermesWrapper):
     stop: ClassVar[tuple[str, ...]] = (END,)
+    # ERNIE 4.5 Thinking's answer starts inside the reasoning its template
+    # opened (vLLM's tests): text up to </think> may come first.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = ("", "</think>", False)
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]

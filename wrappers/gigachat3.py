@@ -228,6 +228,9 @@ class GigaChat3Wrapper(ToolFormatWrapper):
     #: A plain answer ends its message with <|message_sep|>; it is not content.
     #: It is no stop string: the call comes after it.
     stop: ClassVar[tuple[str, ...]] = (EOS, "<|message_sep|>")
+    #: The call message's opening, from the end of the assistant's text on: a
+    #: plain answer ends with <|message_sep|> too, so that alone is no call.
+    grammar_trigger: ClassVar[str] = MESSAGE_SEP + CALL_HEADER
 
     def stop_sequences(self) -> list[str]:
         return [EOS]
@@ -261,7 +264,7 @@ class GigaChat3Wrapper(ToolFormatWrapper):
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
         # One call: the template's assistant turn holds one.
-        return json_call_grammar(functions, prefix=MESSAGE_SEP + CALL_HEADER, suffix="", only=only)
+        return json_call_grammar(functions, prefix=self.grammar_trigger, suffix="", only=only)
 
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(text, (_MARKER,), end_markers=("<|message_sep|>",))

@@ -770,7 +770,9 @@ def text_without(marker: str) -> str:
 
     One repetition of: a character that cannot start the marker, or a
     prefix of the marker followed by a character that breaks it (and cannot
-    start it again). So the marker can only appear where the grammar puts it.
+    start it again); the text may end with a prefix of the marker (a space
+    before HyperCLOVA X's `` -> tool/function_call``). So the marker can
+    only appear where the grammar puts it.
     """
     if not marker:
         raise ValueError("empty marker")
@@ -779,7 +781,11 @@ def text_without(marker: str) -> str:
     for end in range(1, len(marker)):
         breaker = _class_char(marker[end])
         options.append(f"{literal(marker[:end])} [^{breaker}{first}]")
-    return "( " + " | ".join(options) + " )*"
+    text = "( " + " | ".join(options) + " )*"
+    if len(marker) == 1:
+        return text
+    prefixes = " | ".join(literal(marker[:end]) for end in range(1, len(marker)))
+    return f"{text} ( {prefixes} )?"
 
 
 def text_or_calls_grammar(grammar: str, marker: str) -> str:
@@ -816,8 +822,11 @@ def reasoning_first(grammar: str, open_tag: str, close_tag: str, *, opened: bool
 
     ``opened``: the prompt ends with ``open_tag`` (MiniMax M2's ``<think>``), so
     the answer starts inside the block and must close it; otherwise the block
-    is optional. Calls inside the block are never read, so it is free text.
+    is optional. An empty ``open_tag``: the block, if any, starts the answer
+    without one (ERNIE 4.5 Thinking's template opens it, other ERNIE 4.5
+    models' do not). Calls inside the block are never read, so it is free text.
     """
     body = f"{text_without(close_tag)} {literal(close_tag)}"
-    block = body if opened else f"( {literal(open_tag)} {body} )?"
+    opening = f"{literal(open_tag)} " if open_tag else ""
+    block = body if opened else f"( {opening}{body} )?"
     return preceded_by(grammar, "reasoning [ \\n]{0,4} calls", {"reasoning": block})

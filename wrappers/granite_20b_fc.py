@@ -38,7 +38,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -62,7 +62,6 @@ NO_FUNCTION_LINE = (
 NO_FUNCTION = "no_function"
 # Not OLMo 3's <function_calls>.
 _MARKER = re.compile(re.escape(FUNCTION_CALL) + r"(?!s)")
-MAX_PARALLEL_CALLS = 4
 
 
 def tool_line(function: FunctionSchema) -> str:
@@ -116,7 +115,7 @@ class Granite20bFCWrapper(ToolFormatWrapper):
             prefix=f"{FUNCTION_CALL} ",
             suffix="",
             only=only,
-            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
         )
 
     def extract_calls(self, text: str) -> Extraction:

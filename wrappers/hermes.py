@@ -78,6 +78,8 @@ class HermesWrapper(ToolFormatWrapper):
     # name or <function=...>; Hermes' is followed by JSON.
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<tool_call>\s*[{\[]")
     call_end: ClassVar[str] = "</tool_call>"
+    #: What the model writes between the tags and the JSON (the grammar writes it).
+    call_layout: ClassVar[str] = "\n"
     stop: ClassVar[tuple[str, ...]] = ("<|im_end|>", "<|endoftext|>")
 
     def render_chat(
@@ -115,8 +117,8 @@ class HermesWrapper(ToolFormatWrapper):
     ) -> str | None:
         return json_call_grammar(
             functions,
-            prefix=f"{self.call_start}\n",
-            suffix=f"\n{self.call_end}",
+            prefix=self.call_start + self.call_layout,
+            suffix=self.call_layout + self.call_end,
             only=only,
             max_calls=call_count(parallel, only),
         )

@@ -78,6 +78,21 @@ def without_answer_tags(text: str) -> str:
     return text
 
 
+def tool_calls_list_grammar(
+    functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+) -> str:
+    """``<tool_calls>[{"name": ..., "arguments": {...}}, ...]</tool_calls>``: Hunyuan's
+    calls, and Jamba's and Apriel's (their readers are the same)."""
+    return json_call_grammar(
+        functions,
+        prefix=TOOL_CALLS,
+        suffix=TOOL_CALLS_END,
+        only=only,
+        max_calls=call_count(parallel, only),
+        as_list=True,
+    )
+
+
 class HunyuanWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALLS
@@ -144,14 +159,7 @@ class HunyuanWrapper(ToolFormatWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        return json_call_grammar(
-            functions,
-            prefix=TOOL_CALLS,
-            suffix=TOOL_CALLS_END,
-            only=only,
-            max_calls=call_count(parallel, only),
-            as_list=True,
-        )
+        return tool_calls_list_grammar(functions, only, parallel=parallel)
 
     def parse(
         self,

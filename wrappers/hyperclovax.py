@@ -26,7 +26,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
@@ -39,7 +39,6 @@ THINK = "/think"
 #: Layout tokens between the channels of one answer; none of them is content.
 LAYOUT = (f"{IM_START}assistant", IM_END, "<|stop|>", "<|endofturn|>")
 _MARKER = re.compile(r"-> tool/function_call\n?")
-MAX_PARALLEL_CALLS = 4
 
 
 def as_channels(text: str) -> str:
@@ -62,6 +61,12 @@ class HyperCLOVAXWrapper(ToolFormatWrapper):
     stream_openers: ClassVar[tuple[str, ...]] = (r"-> tool/function_call",)
     grammar_trigger: ClassVar[str] = CALL_ROLE
     stop: ClassVar[tuple[str, ...]] = ("<|endofturn|>", "<|stop|>")
+    #: Its reasoning turn, after which the calls open a turn of their own.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (
+        f"{THINK}\n",
+        f"{IM_END}\n{IM_START}assistant",
+        False,
+    )
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -105,7 +110,7 @@ class HyperCLOVAXWrapper(ToolFormatWrapper):
             prefix=CALL_ROLE,
             suffix=IM_END,
             only=only,
-            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
+            max_calls=call_count(parallel, only),
             as_list=True,
         )
 

@@ -67,6 +67,12 @@ class InvokeFormat:
     parameter_tag: str = "parameter"
     #: What the grammar writes after each opening tag and closing tag.
     layout: str = "\n"
+    #: What the grammar writes around each invoke block (Step3's own call tokens).
+    call_open: str = ""
+    call_close: str = ""
+    #: Constants (``True``, ``None``) as Python's ``str()`` prints them, as the
+    #: templates of MiniMax and MiniCPM5 do; false: as JSON (Step3's ``true``).
+    python_constants: bool = True
 
     @cached_property
     def invoke(self) -> re.Pattern[str]:
@@ -223,7 +229,8 @@ def invoke_grammar(
     ``string_attribute``: DSML's ``string="true|false"`` says which a value is.
     """
     # DSML's template prints non-strings as JSON, MiniMax's as Python's str().
-    syntax = text_values(form.parameter_close, None if string_attribute else text_value)
+    python = form.python_constants and not string_attribute
+    syntax = text_values(form.parameter_close, text_value if python else None)
 
     def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
         properties = (function.get("parameters") or {}).get("properties") or {}
@@ -234,9 +241,10 @@ def invoke_grammar(
             opener = f'<{form.prefix}{form.parameter_tag} name="{key}"{attribute}>'
             return f"{literal(opener)} {value} {literal(form.parameter_close + form.layout)}"
 
-        head = f'<{form.prefix}{form.invoke_tag} name="{function["name"]}">{form.layout}'
+        head = f'{form.call_open}<{form.prefix}{form.invoke_tag} name="{function["name"]}">'
+        tail = form.invoke_close + form.layout + form.call_close
         write_call = keyed_call(
-            lambda _name: literal(head), member, literal(form.invoke_close + form.layout), syntax
+            lambda _name: literal(head + form.layout), member, literal(tail), syntax
         )
         return write_call(builder, index, function)
 
@@ -245,6 +253,6 @@ def invoke_grammar(
         write,
         only=only,
         max_calls=max_calls,
-        start=literal(form.block_open + "\n") if form.block_open else "",
+        start=literal(form.block_open + form.layout) if form.block_open else "",
         end=literal(form.block_close) if form.block_close else "",
     )

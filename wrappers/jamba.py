@@ -39,7 +39,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.grammar import json_call_grammar
+from wrappers.hunyuan import tool_calls_list_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -50,7 +50,6 @@ TOOL_CALLS_END = "</tool_calls>"
 START = "<|startoftext|>"
 EOM = "<|eom|>"
 _CALLS = re.compile(re.escape(TOOL_CALLS))
-MAX_PARALLEL_CALLS = 4
 
 
 def message(role: str, content: str) -> str:
@@ -95,14 +94,7 @@ class JambaWrapper(ToolFormatWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        return json_call_grammar(
-            functions,
-            prefix=TOOL_CALLS,
-            suffix=TOOL_CALLS_END,
-            only=only,
-            max_calls=MAX_PARALLEL_CALLS if parallel and only is None else 1,
-            as_list=True,
-        )
+        return tool_calls_list_grammar(functions, only, parallel=parallel)
 
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(text, (_CALLS,), end_markers=(TOOL_CALLS_END,))

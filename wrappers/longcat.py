@@ -55,6 +55,8 @@ TOOLS_NOTE = (
 class LongCatWrapper(HermesWrapper):
     call_start: ClassVar[str] = TOOL_CALL
     call_end: ClassVar[str] = TOOL_CALL_END
+    # Flush against the tags, as vLLM's tests of its parser show.
+    call_layout: ClassVar[str] = ""
     grammar_trigger: ClassVar[str] = TOOL_CALL
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(re.escape(TOOL_CALL) + r"\s*[{\[]")
     stop: ClassVar[tuple[str, ...]] = (END,)

@@ -38,6 +38,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count, calls_grammar, json_call, literal
 from wrappers.hermes import HermesWrapper
 from wrappers.registry import WrapperEntry
 
@@ -63,6 +64,7 @@ class MiniMaxM1Wrapper(HermesWrapper):
     # Objects, one per line; Hunyuan, Jamba and Apriel write a JSON list in the same tags.
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(re.escape(TOOL_CALLS) + r"\s*\{")
     stop: ClassVar[tuple[str, ...]] = (END,)
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = ("<think>", "</think>", False)
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -96,6 +98,20 @@ class MiniMaxM1Wrapper(HermesWrapper):
             else:
                 out += message("user name=user", content)
         return out + "<beginning_of_sentence>ai name=MiniMax AI\n"
+
+    def call_grammar(
+        self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    ) -> str | None:
+        # One block, a call per line (Hermes' grammar writes a block per call).
+        return calls_grammar(
+            functions,
+            json_call(),
+            only=only,
+            max_calls=call_count(parallel, only),
+            start=literal(f"{TOOL_CALLS}\n"),
+            separator=literal("\n"),
+            end=literal(f"\n{TOOL_CALLS_END}"),
+        )
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

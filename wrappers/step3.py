@@ -29,6 +29,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
+from wrappers.grammar import call_count
 from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
@@ -42,7 +43,15 @@ CALL_END = "<｜tool_call_end｜>"
 SEP = "<｜tool_sep｜>"
 EOT = "<|EOT|>"
 FORM = InvokeFormat(
-    prefix="steptml:", block_open=CALLS_BEGIN, block_close=CALLS_END, strip_values=False, layout=""
+    prefix="steptml:",
+    block_open=CALLS_BEGIN,
+    block_close=CALLS_END,
+    strip_values=False,
+    layout="",
+    # The grammar writes each call as the prompt's instructions and past calls do.
+    call_open=f"{CALL_BEGIN}function{SEP}",
+    call_close=CALL_END,
+    python_constants=False,
 )
 # Each call's own wrapper; the invoke block inside it is the call.
 _CALL_WRAPPER = re.compile(
@@ -56,7 +65,6 @@ CALL_INSTRUCTIONS = (
     '<steptml:invoke name="function-name"><steptml:parameter name="parameter-name">value'
     f"</steptml:parameter></steptml:invoke>{CALL_END}{CALLS_END}"
 )
-MAX_PARALLEL_CALLS = 4
 
 
 def unwrapped(text: str) -> str:
@@ -75,6 +83,7 @@ class Step3Wrapper(XmlArgumentsWrapper):
         re.escape(CALL_BEGIN),
         r"<steptml:invoke\s+name",
     )
+    grammar_trigger: ClassVar[str] = CALLS_BEGIN
     stop: ClassVar[tuple[str, ...]] = (EOT,)
 
     def render_chat(
@@ -109,9 +118,7 @@ class Step3Wrapper(XmlArgumentsWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        # The block and bare invoke blocks: what the reader needs (no per-call wrapper).
-        calls = MAX_PARALLEL_CALLS if parallel and only is None else 1
-        return invoke_grammar(functions, FORM, only, max_calls=calls)
+        return invoke_grammar(functions, FORM, only, max_calls=call_count(parallel, only))
 
     def extract_calls(self, text: str) -> Extraction:
         return extract_invokes(unwrapped(text), FORM)

@@ -192,10 +192,50 @@ def gemma(calls: list[Call], open_tag: str, close_tag: str, quote: str) -> str:
 DS = "<｜tool▁calls▁begin｜>", "<｜tool▁call▁begin｜>", "<｜tool▁sep｜>"
 DS_END = "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>"
 DSML = "｜DSML｜"
+STEP3 = "<｜tool_calls_begin｜>", "<｜tool_call_begin｜>function<｜tool_sep｜>"
+STEP3_END = "<｜tool_call_end｜>", "<｜tool_calls_end｜>"
+
+
+def hermes(calls: list[Call], open_tag: str, close_tag: str, nl: str = "\n") -> str:
+    return "\n".join(f"{open_tag}{nl}{j}{nl}{close_tag}" for j in named(calls))
+
+
+def json_list(calls: list[Call], open_tag: str, close_tag: str) -> str:
+    return f"{open_tag}[" + ", ".join(named(calls)) + f"]{close_tag}"
+
 
 #: Each format's calls as its model writes them.
 WRITERS: dict[str, Callable[[list[Call]], str]] = {
-    "hermes": lambda c: "\n".join(f"<tool_call>\n{j}\n</tool_call>" for j in named(c)),
+    "hermes": lambda c: hermes(c, "<tool_call>", "</tool_call>"),
+    # Hermes' blocks, in their own roles (ERNIE 4.5 after its reasoning).
+    "granite4": lambda c: hermes(c, "<tool_call>", "</tool_call>"),
+    "ernie4.5": lambda c: hermes(c, "<tool_call>", "</tool_call>"),
+    "qwen2.5-coder": lambda c: hermes(c, "<tools>", "</tools>"),
+    # Flush against its tags (vLLM's tests of its parser).
+    "longcat": lambda c: hermes(c, "<longcat_tool_call>", "</longcat_tool_call>", ""),
+    # One block, an object per line.
+    "minimax-m1": lambda c: (
+        "<tool_calls>\n" + "".join(j + "\n" for j in named(c)) + "</tool_calls>"
+    ),
+    "granite-20b-fc": lambda c: "\n".join(f"<function_call> {j}" for j in named(c)),
+    # A message of its own after the assistant's (here empty) text.
+    "gigachat3": lambda c: "".join(
+        f"<|message_sep|>\n\nfunction call<|role_sep|>\n{j}" for j in named(c)
+    ),
+    "hyperclovax-seed-think": lambda c: json_list(c, " -> tool/function_call\n", "<|im_end|>"),
+    "step3": lambda c: (
+        STEP3[0]
+        + "".join(
+            f'{STEP3[1]}<steptml:invoke name="{n}">'
+            + "".join(
+                f'<steptml:parameter name="{k}">{json_text(v)}</steptml:parameter>'
+                for k, v in a.items()
+            )
+            + f"</steptml:invoke>{STEP3_END[0]}"
+            for n, a in c
+        )
+        + STEP3_END[1]
+    ),
     "mistral": lambda c: "[TOOL_CALLS][" + ", ".join(named(c)) + "]",
     "mistral-v11": lambda c: "".join(f"[TOOL_CALLS]{n}[ARGS]{dumps(a)}" for n, a in c),
     "granite": lambda c: "<|tool_call|>[" + ", ".join(named(c)) + "]",
@@ -251,7 +291,9 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
         f"<|action_start|><|plugin|>\n{j}<|action_end|>" for j in named(c, args_key="parameters")
     ),
     "xlam": lambda c: "[" + ", ".join(named(c)) + "]",
-    "hunyuan-a13b": lambda c: "<tool_calls>[" + ", ".join(named(c)) + "]</tool_calls>",
+    "hunyuan-a13b": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
+    "jamba": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
+    "apriel": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
     "minicpm5": lambda c: "".join(
         f'<function name="{n}">'
         + "".join(f'<param name="{k}">{text_value(v)}</param>' for k, v in a.items())
@@ -287,7 +329,8 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
     "auto": WRITERS["generic-json"],
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
-ONE_CALL = {"harmony", "llama3-json", "internlm2"}
+#: (GigaChat 3's template writes one call message per assistant turn.)
+ONE_CALL = {"harmony", "llama3-json", "internlm2", "gigachat3"}
 #: What a model writes before its calls when a call is required: the rest
 #: of the reasoning block its prompt opened.
 REQUIRED_PREFIX = {
@@ -300,6 +343,11 @@ REASONING = {
     "glm4": "<think>An alarm.</think>\n",
     "seed-oss": "<seed:think>An alarm.</seed:think>",
     "harmony": "<|channel|>analysis<|message|>An alarm.<|end|><|start|>assistant",
+    "minimax-m1": "<think>An alarm.</think>\n\n",
+    # Its template opens the block: the answer starts inside it (vLLM's tests).
+    "ernie4.5": "An alarm.\n</think>\n\n\n",
+    "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",
+    "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).

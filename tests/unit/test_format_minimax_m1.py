@@ -148,11 +148,13 @@ def test_renders_the_chat_template_layout() -> None:
     assert MiniMaxM1Wrapper().render(MESSAGES, FUNCTIONS[:1]).text == GOLDEN
 
 
-def test_the_grammar_allows_parallel_calls() -> None:
+def test_the_grammar_allows_parallel_calls_in_one_block() -> None:
     text = MiniMaxM1Wrapper().call_grammar(FUNCTIONS[:1], None, parallel=True)
     assert text is not None
-    one = '<tool_calls>\n{"name": "get_current_weather", "arguments": {"city": "Dallas"}}\n</tool_calls>'
-    assert Grammar(text).matches(f"{one}\n{one}")
+    dallas = '{"name": "get_current_weather", "arguments": {"city": "Dallas"}}'
+    assert Grammar(text).matches(f"<tool_calls>\n{dallas}\n{dallas}\n</tool_calls>")
+    one = f"<tool_calls>\n{dallas}\n</tool_calls>"
+    assert not Grammar(text).matches(f"{one}\n{one}")
 
 
 def test_detected_from_its_output_and_its_template() -> None:

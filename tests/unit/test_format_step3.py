@@ -222,12 +222,15 @@ def test_renders_stepfun_turns_with_the_call_format() -> None:
     assert [c.name for c in Step3Wrapper().parse(shown, FUNCTIONS).tool_calls] == ["get_weather"]
 
 
-def test_the_grammar_is_one_block() -> None:
+def test_the_grammar_is_one_block_of_calls_in_their_own_tokens() -> None:
     text = Step3Wrapper().call_grammar(FUNCTIONS[:1], None, parallel=True)
     assert text is not None
     grammar = Grammar(text)
-    assert grammar.matches(f"<｜tool_calls_begin｜>\n{TOKYO_INVOKE}<｜tool_calls_end｜>")
-    assert not grammar.matches("<｜tool_calls_begin｜>\n<｜tool_calls_end｜>")
+    # As the prompt's instructions and past calls write a call.
+    call = f"<｜tool_call_begin｜>function<｜tool_sep｜>{TOKYO_INVOKE}<｜tool_call_end｜>"
+    assert grammar.matches(f"<｜tool_calls_begin｜>{call}{call}<｜tool_calls_end｜>")
+    assert not grammar.matches(f"<｜tool_calls_begin｜>{TOKYO_INVOKE}<｜tool_calls_end｜>")
+    assert not grammar.matches("<｜tool_calls_begin｜><｜tool_calls_end｜>")
 
 
 def test_detected_from_its_output_and_its_template() -> None:

@@ -146,12 +146,18 @@ def run_memgpt(
     return result
 
 
-def assert_turn_delivered(result: MemGPTRun, turn: dict[str, Any]) -> None:
-    """The turn raised nothing inside MemGPT, logged no error, and sent the user a message."""
+def assert_turn_clean(result: MemGPTRun, turn: dict[str, Any]) -> None:
+    """The turn raised nothing inside MemGPT and logged no error."""
     context = result.describe()
     assert turn["error"] is None, f"turn {turn['turn']} raised inside MemGPT\n{context}"
     assert not turn["logged_errors"], f"MemGPT logged errors in turn {turn['turn']}\n{context}"
     assert not turn["internal_errors"], f"MemGPT reported internal errors\n{context}"
+
+
+def assert_turn_delivered(result: MemGPTRun, turn: dict[str, Any]) -> None:
+    """The turn raised nothing inside MemGPT, logged no error, and sent the user a message."""
+    context = result.describe()
+    assert_turn_clean(result, turn)
     assert turn["send_message_delivered"], (
         f"turn {turn['turn']} delivered no send_message to the user\n{context}"
     )

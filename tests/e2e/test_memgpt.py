@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import LLAMA_BACKEND, LLAMA_N_CTX, MakeProxy
-from tests.e2e.drivers import assert_turn_delivered, run_memgpt
+from tests.e2e.drivers import assert_turn_clean, assert_turn_delivered, run_memgpt
 from tests.e2e.processes import ServerProcess
 
 # Includes building the MemGPT venv on first use (~1-3 min cold).
@@ -109,8 +109,8 @@ def test_context_overflow_makes_memgpt_summarize_and_carry_on(
         home=tmp_path / "home",
         messages=OVERFLOW_TURNS,
         context_window=OVERFLOW_WINDOW,
-        # Stop one turn after the first summary: that turn is the "carry on".
-        turns_after_summary=1,
+        # Stop two turns after the first summary: those turns are the "carry on".
+        turns_after_summary=2,
         timeout=720,
     )
 
@@ -124,7 +124,18 @@ def test_context_overflow_makes_memgpt_summarize_and_carry_on(
     first = summarized[0]
     # MemGPT's summary replaced the oldest messages in its context window.
     assert "have been hidden from view" in first["summaries"][0], context
-    # The turn that overflowed, and the next one, still reached the user.
+    # The turn that overflowed still reached the user.
     assert_turn_delivered(result, first)
-    assert first["turn"] < len(OVERFLOW_TURNS), f"overflow only on the last turn\n{context}"
-    assert_turn_delivered(result, result.turns[first["turn"]])
+    assert first["turn"] + 1 < len(OVERFLOW_TURNS), f"overflow on the last turns\n{context}"
+    # And the agent carried on: the next two turns raised nothing, and one of
+    # them reached the user again. (Not necessarily the first: at MemGPT's
+    # temperature SmolLM2-135M now and then answers a turn with
+    # pause_heartbeats alone, a valid MemGPT call that sends the user nothing;
+    # seen once in CI, 2026-12-07.)
+    after = result.turns[first["turn"] : first["turn"] + 2]
+    assert len(after) == 2, f"MemGPT stopped before two more turns\n{context}"
+    for turn in after:
+        assert_turn_clean(result, turn)
+    assert any(turn["send_message_delivered"] for turn in after), (
+        f"no turn after the summary reached the user\n{context}"
+    )

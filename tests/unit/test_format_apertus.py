@@ -7,6 +7,7 @@ tests/unit/test_stream_contract.py.
 from __future__ import annotations
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.apertus import ApertusWrapper
 from wrappers.base import FunctionSchema
@@ -143,18 +144,7 @@ WEATHER: list[FunctionSchema] = [
 ]
 MESSAGES = [
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": "c1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c1", "content": '{"sunny": true}'},
+    *call_turns([("get_weather", {"city": "Paris"})], ['{"sunny": true}'], content="", ids=["c1"]),
 ]
 # Rendered by hand from TEMPLATE (no system message: the default one, with its date).
 GOLDEN = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.apriel import REASONING_PROMPT, AprielWrapper
 from wrappers.base import FunctionSchema
@@ -111,18 +112,7 @@ REASONING: list[ReasoningCase] = [
 
 MESSAGES = [
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": "c0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+    *call_turns([("get_weather", {"city": "Paris"})], ["sunny"], content=""),
 ]
 TOOLS_BLOCK = (
     "You are provided with function signatures within <available_tools></available_tools> XML "

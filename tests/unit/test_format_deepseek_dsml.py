@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tests.support.llama_grammar import LlamaCppGrammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.deepseek_dsml import DeepSeekDSMLWrapper
@@ -184,18 +185,7 @@ WEATHER: list[FunctionSchema] = [
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"location": "SF", "days": 2}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    *call_turns([("get_weather", {"location": "SF", "days": 2})], ["sunny"], ids=["call_1"]),
 ]
 
 

@@ -6,6 +6,7 @@ tests/unit/test_stream_contract.py.
 
 from __future__ import annotations
 
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -123,18 +124,9 @@ WEATHER: list[FunctionSchema] = [
 ]
 MESSAGES = [
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": "sunny"},
+    *call_turns(
+        [("get_weather", {"city": "Paris"})], ["sunny"], ids=["call_1"], named_results=True
+    ),
 ]
 GOLDEN = (
     "<bos><start_of_turn>developer\n"

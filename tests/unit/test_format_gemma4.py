@@ -8,6 +8,7 @@ tests/unit/test_stream_contract.py (streamed = one-shot).
 from __future__ import annotations
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -206,18 +207,12 @@ GOLDEN = (
 MESSAGES = [
     {"role": "system", "content": "You are a helpful assistant."},
     {"role": "user", "content": "Weather in Paris for 2 days?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"days": 2, "city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": "sunny"},
+    *call_turns(
+        [("get_weather", {"days": 2, "city": "Paris"})],
+        ["sunny"],
+        ids=["call_1"],
+        named_results=True,
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ import json
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -103,18 +104,7 @@ BROKEN: list[tuple[str, str]] = [
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": "Let me check.",
-        "tool_calls": [
-            {
-                "id": "c0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+    *call_turns([("get_weather", {"city": "Paris"})], ["sunny"], content="Let me check."),
 ]
 # TEMPLATE rendered with transformers' Jinja settings (bos_token ""), after its
 # developer system message (DEVSYSTEM, the template's text).

@@ -7,6 +7,7 @@ and tests/unit/test_stream_contract.py.
 from __future__ import annotations
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -230,23 +231,12 @@ GOLDEN = (
 MESSAGES = [
     {"role": "system", "content": "Use a friendly tone."},
     {"role": "user", "content": "What is the weather in Tokyo?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_current_weather", "arguments": '{"location": "Tokyo"}'},
-            }
-        ],
-    },
-    {
-        "role": "tool",
-        "tool_call_id": "call_1",
-        "name": "get_current_weather",
-        "content": '{"sunny": true, "temperature": 20}',
-    },
+    *call_turns(
+        [("get_current_weather", {"location": "Tokyo"})],
+        ['{"sunny": true, "temperature": 20}'],
+        ids=["call_1"],
+        named_results=True,
+    ),
 ]
 
 

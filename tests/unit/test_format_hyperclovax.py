@@ -7,6 +7,7 @@ tests/unit/test_stream_contract.py.
 from __future__ import annotations
 
 from tests.support.gbnf import Grammar
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -107,18 +108,7 @@ REASONING: list[ReasoningCase] = [
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": "Let me check.",
-        "tool_calls": [
-            {
-                "id": "c0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+    *call_turns([("get_weather", {"city": "Paris"})], ["sunny"], content="Let me check."),
     {"role": "assistant", "content": "Sunny."},
     {"role": "user", "content": "Thanks"},
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -161,18 +162,9 @@ REASONING: list[ReasoningCase] = [
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": "Let me check.",
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    *call_turns(
+        [("get_weather", {"city": "Paris"})], ["sunny"], content="Let me check.", ids=["call_1"]
+    ),
 ]
 # TEMPLATE rendered by hand (transformers' Jinja settings), its bos_token left out.
 GOLDEN = (

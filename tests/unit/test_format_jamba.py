@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -87,18 +88,7 @@ BROKEN: list[tuple[str, str]] = [
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather in Dallas?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "c0",
-                "type": "function",
-                "function": {"name": "get_current_weather", "arguments": '{"city": "Dallas"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+    *call_turns([("get_current_weather", {"city": "Dallas"})], ["sunny"]),
 ]
 
 

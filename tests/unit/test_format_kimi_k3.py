@@ -7,6 +7,7 @@ tests/unit/test_stream_contract.py.
 from __future__ import annotations
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -167,18 +168,12 @@ WEATHER: list[FunctionSchema] = [function("get_weather", city="string", days="in
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris", "days": 2}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": "sunny"},
+    *call_turns(
+        [("get_weather", {"city": "Paris", "days": 2})],
+        ["sunny"],
+        ids=["call_1"],
+        named_results=True,
+    ),
 ]
 # Rendered by hand from TEMPLATE with thinking=false (transformers' Jinja settings).
 GOLDEN = (

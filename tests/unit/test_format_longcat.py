@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -131,18 +132,7 @@ BROKEN: list[tuple[str, str]] = [
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather in Tokyo?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "c0",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Tokyo"}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+    *call_turns([("get_weather", {"city": "Tokyo"})], ["sunny"]),
 ]
 
 

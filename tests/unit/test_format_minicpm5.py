@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -174,21 +175,9 @@ WEATHER: list[FunctionSchema] = [function("get_forecast", city="string", days="i
 MESSAGES = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {
-                    "name": "get_forecast",
-                    "arguments": '{"city": "Paris\\nFrance", "days": 2}',
-                },
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    *call_turns(
+        [("get_forecast", {"city": "Paris\nFrance", "days": 2})], ["sunny"], ids=["call_1"]
+    ),
 ]
 # TEMPLATE rendered with transformers' environment (trim_blocks, lstrip_blocks), its
 # bos_token left out (the upstream adds it).

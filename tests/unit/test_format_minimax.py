@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.llama_grammar import LlamaCppGrammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -176,18 +177,7 @@ REASONING: list[ReasoningCase] = [
 WEATHER: list[FunctionSchema] = [function("get_weather", city="string", days="integer")]
 MESSAGES = [
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris", "days": 2}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    *call_turns([("get_weather", {"city": "Paris", "days": 2})], ["sunny"], ids=["call_1"]),
 ]
 # Rendered by hand from TEMPLATE (transformers' trim_blocks / lstrip_blocks).
 GOLDEN = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -107,20 +108,10 @@ REASONING: list[ReasoningCase] = [
 
 MESSAGES = [
     {"role": "user", "content": " Weather in Dallas? "},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": f"c{i}",
-                "type": "function",
-                "function": {"name": "get_current_weather", "arguments": f'{{"city": "{city}"}}'},
-            }
-            for i, city in enumerate(("Dallas", "Orlando"))
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
-    {"role": "tool", "tool_call_id": "c1", "content": "rain"},
+    *call_turns(
+        [("get_current_weather", {"city": "Dallas"}), ("get_current_weather", {"city": "Orlando"})],
+        ["sunny", "rain"],
+    ),
 ]
 # TEMPLATE rendered with transformers' Jinja settings (the calls' arguments as objects).
 GOLDEN = (

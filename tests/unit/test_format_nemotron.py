@@ -7,6 +7,7 @@ tests/unit/test_stream_contract.py.
 from __future__ import annotations
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -108,18 +109,7 @@ REASONING: list[ReasoningCase] = [
 
 MESSAGES = [
     {"role": "user", "content": "Hi"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "c1",
-                "type": "function",
-                "function": {"name": "special_function", "arguments": '{"arg1": 1}'},
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c1", "content": '{"ok": true}'},
+    *call_turns([("special_function", {"arg1": 1})], ['{"ok": true}'], ids=["c1"]),
 ]
 # Rendered by hand from TEMPLATE (no system message, thinking on).
 GOLDEN = (

@@ -7,6 +7,7 @@ tests/unit/test_stream_contract.py.
 from __future__ import annotations
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -138,24 +139,15 @@ REASONING: list[ReasoningCase] = [
 
 MESSAGES = [
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Paris", "days": 2}'},
-            },
-            {
-                "id": "call_2",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": '{"city": "Rome", "rain": true}'},
-            },
+    *call_turns(
+        [
+            ("get_weather", {"city": "Paris", "days": 2}),
+            ("get_weather", {"city": "Rome", "rain": True}),
         ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "name": "get_weather", "content": " sunny "},
-    {"role": "tool", "tool_call_id": "call_2", "name": "get_weather", "content": "rain"},
+        [" sunny ", "rain"],
+        ids=["call_1", "call_2"],
+        named_results=True,
+    ),
 ]
 # TEMPLATE rendered by hand (transformers' Jinja settings), its bos_token left out.
 GOLDEN = (

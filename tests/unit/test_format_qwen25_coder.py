@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -121,20 +122,11 @@ BROKEN: list[tuple[str, str]] = [
 
 MESSAGES = [
     {"role": "user", "content": "Weather in Paris?"},
-    {
-        "role": "assistant",
-        "content": "",
-        "tool_calls": [
-            {
-                "id": f"c{i}",
-                "type": "function",
-                "function": {"name": "get_weather", "arguments": f'{{"city": "{city}"}}'},
-            }
-            for i, city in enumerate(("Paris", "Rome"))
-        ],
-    },
-    {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
-    {"role": "tool", "tool_call_id": "c1", "content": "rain"},
+    *call_turns(
+        [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Rome"})],
+        ["sunny", "rain"],
+        content="",
+    ),
 ]
 # TEMPLATE rendered with transformers' Jinja settings.
 GOLDEN = (

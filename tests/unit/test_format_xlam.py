@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase
 from wrappers.base import FunctionSchema
 from wrappers.registry import find_entry, get_wrapper
@@ -109,21 +110,11 @@ REASONING: list[ReasoningCase] = [
 
 MESSAGES = [
     {"role": "user", "content": "Weather in Dallas?"},
-    {
-        "role": "assistant",
-        "content": None,
-        "tool_calls": [
-            {
-                "id": "call_1",
-                "type": "function",
-                "function": {
-                    "name": "get_current_weather",
-                    "arguments": '{"city": "Dallas", "state": "TX", "unit": "fahrenheit"}',
-                },
-            }
-        ],
-    },
-    {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+    *call_turns(
+        [("get_current_weather", {"city": "Dallas", "state": "TX", "unit": "fahrenheit"})],
+        ["sunny"],
+        ids=["call_1"],
+    ),
 ]
 # TEMPLATE rendered by hand (transformers' Jinja settings), past arguments as an object.
 GOLDEN = (

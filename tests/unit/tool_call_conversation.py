@@ -67,24 +67,47 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
 RESULTS = ['{"temperature": 18, "condition": "sunny"}', '{"forecast": ["rain", "cloudy", "sunny"]}']
 ANSWER = "Paris is sunny at 18 degrees; Tokyo expects rain, then clouds, then sun."
 
-MESSAGES: list[Message] = [
-    {"role": "system", "content": SYSTEM},
-    {"role": "user", "content": "What is the weather in Paris, and the 3-day forecast for Tokyo?"},
-    {
+
+def call_turns(
+    calls: list[tuple[str, dict[str, Any]]],
+    results: list[str],
+    *,
+    content: str | None = None,
+    ids: list[str] | None = None,
+    named_results: bool = False,
+) -> list[Message]:
+    """An assistant turn with ``calls`` (name, arguments), then one ``tool`` message
+    per result, as an OpenAI client sends them; ids ``c0``, ``c1``... unless given."""
+    call_ids = ids or [f"c{i}" for i in range(len(calls))]
+    turn: Message = {
         "role": "assistant",
-        "content": None,
+        "content": content,
         "tool_calls": [
             {
                 "id": call_id,
                 "type": "function",
                 "function": {"name": name, "arguments": json.dumps(arguments)},
             }
-            for call_id, name, arguments in CALLS
+            for call_id, (name, arguments) in zip(call_ids, calls, strict=True)
         ],
-    },
-    *(
-        {"role": "tool", "tool_call_id": call_id, "name": name, "content": result}
-        for (call_id, name, _), result in zip(CALLS, RESULTS, strict=True)
+    }
+    answers: list[Message] = []
+    for call_id, (name, _), result in zip(call_ids, calls, results, strict=True):
+        answer: Message = {"role": "tool", "tool_call_id": call_id, "content": result}
+        if named_results:
+            answer = {"role": "tool", "tool_call_id": call_id, "name": name, "content": result}
+        answers.append(answer)
+    return [turn, *answers]
+
+
+MESSAGES: list[Message] = [
+    {"role": "system", "content": SYSTEM},
+    {"role": "user", "content": "What is the weather in Paris, and the 3-day forecast for Tokyo?"},
+    *call_turns(
+        [(name, arguments) for _, name, arguments in CALLS],
+        RESULTS,
+        ids=[call_id for call_id, _, _ in CALLS],
+        named_results=True,
     ),
     {"role": "assistant", "content": ANSWER},
     {"role": "user", "content": "Thanks! Should I pack an umbrella for Tokyo?"},

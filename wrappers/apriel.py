@@ -44,12 +44,12 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.hunyuan import tool_calls_list_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
+from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 TOOL_CALLS = "<tool_calls>"
@@ -151,31 +151,13 @@ class AprielWrapper(ToolFormatWrapper):
     ) -> str | None:
         return tool_calls_list_grammar(functions, only, parallel=parallel)
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        return super().parse(as_think_block(raw), functions, options)
+    def rewrite_output(self, text: str) -> str:
+        return as_think_block(text)
 
-    def stream_snapshot(
-        self,
-        text: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions,
-        *,
-        starts_in_reasoning: bool = False,
-    ) -> Snapshot:
+    def whole_tokens(self, text: str) -> str | None:
         if REASONING_OPENER.startswith(text.lstrip()):
-            return Snapshot()  # reasoning or content: the opener decides
-        # As parse() does; a marker still being written waits until it is whole.
-        text = as_think_block(
-            without_partial_suffix(text, (BEGIN_FINAL, END_FINAL, *THINKING_TAGS))
-        )
-        return super().stream_snapshot(
-            text, functions, options, starts_in_reasoning=starts_in_reasoning
-        )
+            return None  # reasoning or content: the opener decides
+        return without_partial_suffix(text, (BEGIN_FINAL, END_FINAL, *THINKING_TAGS))
 
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(text, (_CALLS,), end_markers=(TOOL_CALLS_END,))

@@ -35,14 +35,13 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import (
     PartialCall,
-    Snapshot,
     compile_opener,
     held_text,
     partial_match_start,
@@ -279,33 +278,17 @@ class CommandRWrapper(ToolFormatWrapper):
             out += SYSTEM + ACTION_INSTRUCTIONS + END
         return out + CHATBOT
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
+    def rewrite_output(self, text: str) -> str:
         # R7B's plan, spelled as the reasoning block the base class moves aside;
         # grounding spans (<co>text</co: 0:[1]>) keep their text.
-        raw = raw.replace(START_THINKING, "<think>").replace(END_THINKING, "</think>")
-        return super().parse(_CITATION.sub("", raw), functions, options)
-
-    def stream_snapshot(
-        self,
-        text: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions,
-        *,
-        starts_in_reasoning: bool = False,
-    ) -> Snapshot:
-        # As parse() rewrites the output; a token or citation tag still being
-        # written waits until it is whole (or clearly not one).
-        text = without_partial_suffix(text, (START_THINKING, END_THINKING))
         text = text.replace(START_THINKING, "<think>").replace(END_THINKING, "</think>")
-        text = text[: partial_match_start(text, (_PARTIAL_CITATION,))]
-        return super().stream_snapshot(
-            _CITATION.sub("", text), functions, options, starts_in_reasoning=starts_in_reasoning
-        )
+        return _CITATION.sub("", text)
+
+    def whole_tokens(self, text: str) -> str | None:
+        # A token or citation tag still being written waits until it is whole
+        # (or clearly not one).
+        text = without_partial_suffix(text, (START_THINKING, END_THINKING))
+        return text[: partial_match_start(text, (_PARTIAL_CITATION,))]
 
     def stream_answer(
         self, rest: str, functions: Sequence[FunctionSchema], *, in_reasoning: bool

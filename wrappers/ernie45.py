@@ -26,11 +26,11 @@ import json
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.hermes import TOOLS_POSTAMBLE, TOOLS_PREAMBLE, HermesWrapper
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import Snapshot, without_partial_suffix
+from wrappers.streaming import without_partial_suffix
 from wrappers.tool_format import tools_json_lines
 
 BEGIN = "<|begin_of_sentence|>"
@@ -79,27 +79,11 @@ class Ernie45Wrapper(HermesWrapper):
                 out += f"User: {content}\n"
         return out + "Assistant: "
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        return super().parse(without_response_tags(raw), functions, options)
+    def rewrite_output(self, text: str) -> str:
+        return without_response_tags(text)
 
-    def stream_snapshot(
-        self,
-        text: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions,
-        *,
-        starts_in_reasoning: bool = False,
-    ) -> Snapshot:
-        # As parse() does; a tag still being written waits until it is whole.
-        text = without_response_tags(without_partial_suffix(text, RESPONSE_TAGS))
-        return super().stream_snapshot(
-            text, functions, options, starts_in_reasoning=starts_in_reasoning
-        )
+    def whole_tokens(self, text: str) -> str | None:
+        return without_partial_suffix(text, RESPONSE_TAGS)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
+from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import Turn
 from wrappers.gemma_values import (
     GEMMA4_QUOTE,
@@ -45,7 +45,7 @@ from wrappers.gemma_values import (
 )
 from wrappers.grammar import call_count, calls_grammar
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall, Snapshot, compile_opener, partial_match_start
+from wrappers.streaming import PartialCall, compile_opener, partial_match_start
 from wrappers.tolerance import calls_in_block
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
@@ -204,27 +204,12 @@ class Gemma4Wrapper(ToolFormatWrapper):
 
     # ---- reading ----
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        return super().parse(_as_reasoning_tags(raw), functions, options)
+    def rewrite_output(self, text: str) -> str:
+        return _as_reasoning_tags(text)
 
-    def stream_snapshot(
-        self,
-        text: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions,
-        *,
-        starts_in_reasoning: bool = False,
-    ) -> Snapshot:
-        # As parse() rewrites the channel markers: once they are whole.
-        text = text[: partial_match_start(text, _PARTIAL_THOUGHT)]
-        return super().stream_snapshot(
-            _as_reasoning_tags(text), functions, options, starts_in_reasoning=starts_in_reasoning
-        )
+    def whole_tokens(self, text: str) -> str | None:
+        # The channel markers are rewritten once they are whole.
+        return text[: partial_match_start(text, _PARTIAL_THOUGHT)]
 
     def extract_calls(self, text: str) -> Extraction:
         content = ""

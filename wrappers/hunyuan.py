@@ -28,12 +28,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
+from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 TOOL_CALLS = "<tool_calls>"
@@ -161,27 +161,11 @@ class HunyuanWrapper(ToolFormatWrapper):
     ) -> str | None:
         return tool_calls_list_grammar(functions, only, parallel=parallel)
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        return super().parse(_answer_text(raw), functions, options)
+    def rewrite_output(self, text: str) -> str:
+        return _answer_text(text)
 
-    def stream_snapshot(
-        self,
-        text: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions,
-        *,
-        starts_in_reasoning: bool = False,
-    ) -> Snapshot:
-        # As parse() does; a tag or prefix still being written waits until it is whole.
-        text = _answer_text(without_partial_suffix(text, (*ANSWER_TAGS, ASSISTANT)))
-        return super().stream_snapshot(
-            text, functions, options, starts_in_reasoning=starts_in_reasoning
-        )
+    def whole_tokens(self, text: str) -> str | None:
+        return without_partial_suffix(text, (*ANSWER_TAGS, ASSISTANT))
 
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(text, (_CALLS,), end_markers=(TOOL_CALLS_END,))

@@ -24,12 +24,12 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
+from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 CALL_ROLE = " -> tool/function_call\n"
@@ -114,29 +114,13 @@ class HyperCLOVAXWrapper(ToolFormatWrapper):
             as_list=True,
         )
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        return super().parse(as_channels(raw), functions, options)
+    def rewrite_output(self, text: str) -> str:
+        return as_channels(text)
 
-    def stream_snapshot(
-        self,
-        text: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions,
-        *,
-        starts_in_reasoning: bool = False,
-    ) -> Snapshot:
+    def whole_tokens(self, text: str) -> str | None:
         if THINK.startswith(text.lstrip("\n")):
-            return Snapshot()  # reasoning or an answer: what comes next decides
-        # As parse() does; a token still being written waits until it is whole.
-        text = as_channels(without_partial_suffix(text, LAYOUT))
-        return super().stream_snapshot(
-            text, functions, options, starts_in_reasoning=starts_in_reasoning
-        )
+            return None  # reasoning or an answer: what comes next decides
+        return without_partial_suffix(text, LAYOUT)
 
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(text, (_MARKER,))

@@ -35,7 +35,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
+from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
 from wrappers.grammar import (
     GrammarBuilder,
@@ -47,7 +47,7 @@ from wrappers.grammar import (
 )
 from wrappers.json_extract import extract_json_object
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall, Snapshot, without_partial_suffix
+from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import ExtractedCall, Extraction
 from wrappers.xml_calls import (
     XmlArgumentsWrapper,
@@ -253,27 +253,11 @@ class KimiK3Wrapper(XmlArgumentsWrapper):
             out += MESSAGE_CLOSE + END_OF_MSG
         return out + open_tag("message", role="assistant") + open_tag("response")
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        return super().parse(channels_as_tags(raw), functions, options)
+    def rewrite_output(self, text: str) -> str:
+        return channels_as_tags(text)
 
-    def stream_snapshot(
-        self,
-        text: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions,
-        *,
-        starts_in_reasoning: bool = False,
-    ) -> Snapshot:
-        # As parse() does; a channel marker still being written waits until it is whole.
-        text = channels_as_tags(without_partial_suffix(text, tuple(CHANNELS)))
-        return super().stream_snapshot(
-            text, functions, options, starts_in_reasoning=starts_in_reasoning
-        )
+    def whole_tokens(self, text: str) -> str | None:
+        return without_partial_suffix(text, tuple(CHANNELS))
 
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool

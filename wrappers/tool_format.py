@@ -210,6 +210,23 @@ class ToolFormatWrapper(NativeWrapper):
         tokens = self.stream_end_tokens()
         return tuple(compile_opener(re.escape(token) + r"\s*\Z") for token in tokens)
 
+    def rewrite_output(self, text: str) -> str:
+        """The output in the shape the shared reader takes (as it is, by default).
+
+        For a family that writes its reasoning or answer with tokens of its own
+        (Kimi K3's channels, Gemma 4's thought channel, Hunyuan's ``<answer>``,
+        Command R7B's plan): one rewrite, which :meth:`parse` applies to the
+        whole output and :meth:`stream_snapshot` to the text so far, once
+        :meth:`whole_tokens` has held back a token still being written.
+        """
+        return text
+
+    def whole_tokens(self, text: str) -> str | None:
+        """``text`` without a trailing token of :meth:`rewrite_output`'s that is
+        still being written (it waits until it is whole, or clearly not one).
+        None: the text so far cannot tell reasoning from an answer yet."""
+        return text
+
     def stream_snapshot(
         self,
         text: str,
@@ -218,6 +235,10 @@ class ToolFormatWrapper(NativeWrapper):
         *,
         starts_in_reasoning: bool = False,
     ) -> Snapshot:
+        whole = self.whole_tokens(text)
+        if whole is None:
+            return Snapshot()
+        text = self.rewrite_output(whole)
         if not self.streams_content:
             return super().stream_snapshot(text, functions, options)
         closed = self.close_reasoning_at_a_call(text, partial=True)
@@ -354,6 +375,7 @@ class ToolFormatWrapper(NativeWrapper):
         functions: Sequence[FunctionSchema],
         options: RenderOptions | None = None,
     ) -> ParsedOutput:
+        raw = self.rewrite_output(raw)
         reasoning, text = split_reasoning(self.close_reasoning_at_a_call(raw))
         for token in self.stop:
             text = text.removesuffix(token).rstrip()

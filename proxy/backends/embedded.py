@@ -167,16 +167,10 @@ class EmbeddedBackend:
             finish_reason=choice.get("finish_reason"),
         )
 
-    async def stream(
-        self, prompt: str, params: GenerationParams
-    ) -> AsyncGenerator[TextDelta, None]:
+    def stream(self, prompt: str, params: GenerationParams) -> AsyncGenerator[TextDelta, None]:
         """The generation token by token, cut at the client's stop sequences."""
         deltas = self._stream(prompt, params)
-        if params.stop_sequences:
-            deltas = cut_at_stops(deltas, params.stop_sequences)
-        async with contextlib.aclosing(deltas):
-            async for delta in deltas:
-                yield delta
+        return cut_at_stops(deltas, params.stop_sequences) if params.stop_sequences else deltas
 
     async def _stream(
         self, prompt: str, params: GenerationParams

@@ -164,9 +164,7 @@ class TextCompletionBackend(HTTPBackend):
         """What makes the generation request a streamed one (merged into the same body)."""
         return {"stream": True, "stream_options": {"include_usage": True}}
 
-    async def stream(
-        self, prompt: str, params: GenerationParams
-    ) -> AsyncGenerator[TextDelta, None]:
+    def stream(self, prompt: str, params: GenerationParams) -> AsyncGenerator[TextDelta, None]:
         """The generation as the upstream writes it: text deltas, then one with the end.
 
         Every delta but the last has text; the last has none and carries the
@@ -176,15 +174,11 @@ class TextCompletionBackend(HTTPBackend):
         terminator, raises :class:`UpstreamError`.
         """
         if self.stream_framing is None:
-            async for delta in super().stream(prompt, params):
-                yield delta
-            return
+            return super().stream(prompt, params)
         deltas = self._stream(prompt, params)
         if self.applies_stop_sequences(params):
-            deltas = cut_at_stops(deltas, params.stop_sequences)
-        async with contextlib.aclosing(deltas):
-            async for delta in deltas:
-                yield delta
+            return cut_at_stops(deltas, params.stop_sequences)
+        return deltas
 
     async def _stream(
         self, prompt: str, params: GenerationParams

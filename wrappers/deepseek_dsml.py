@@ -90,12 +90,13 @@ def tools_block(functions: Sequence[FunctionSchema]) -> str:
     return TOOLS_INSTRUCTIONS + lines + "\n</functions>"
 
 
-def dsml_parameter(key: str, value: Any) -> str:
+def dsml_parameter(key: str, value: Any, prefix: str = DSML) -> str:
+    """One parameter as the template writes it (GigaChat 3.5's GCML: ``prefix``)."""
     is_text = isinstance(value, str)
     text = value if is_text else json.dumps(value, ensure_ascii=False)
     return (
-        f'<{DSML}parameter name="{key}" string="{"true" if is_text else "false"}">'
-        f"{text}</{DSML}parameter>"
+        f'<{prefix}parameter name="{key}" string="{"true" if is_text else "false"}">'
+        f"{text}</{prefix}parameter>"
     )
 
 

@@ -78,6 +78,7 @@ _BUILTIN_MODULES = (
     "wrappers.jamba",
     "wrappers.apriel",
     "wrappers.step3",
+    "wrappers.gigachat35",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
 )

@@ -134,6 +134,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("longcat", any_of=("<longcat_tool_call>",)),
     # Baidu ERNIE 4.5: <|begin_of_sentence|> and User:/Assistant: turns; Hermes calls.
     FormatRule("ernie4.5", all_of=("<|begin_of_sentence|>", "<tool_call>")),
+    # Sber GigaChat 3.5: GigaChat 3's messages, GCML invoke blocks (before GigaChat 3's rule).
+    FormatRule("gigachat3.5", any_of=("\uff5cGCML\uff5c",)),
     # Sber GigaChat 3: ROLE<|role_sep|> messages, calls as a "function call" message.
     FormatRule("gigachat3", any_of=("<|role_sep|>",)),
     # IBM granite-20b-functioncalling: tools after <|function_call_library|>, <function_call> calls.

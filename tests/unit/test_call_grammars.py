@@ -320,6 +320,8 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "lfm2": lambda c: f"<|tool_call_start|>{python_list(c)}<|tool_call_end|>",
     "gemma4": lambda c: gemma(c, "<|tool_call>", "<tool_call|>", '<|"|>'),
     "functiongemma": lambda c: gemma(c, "<start_function_call>", "<end_function_call>", "<escape>"),
+    # DSML's syntax with GigaChat's prefix.
+    "gigachat3.5": lambda c: invokes(c, "｜GCML｜", "tool_calls", dsml=True),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {

@@ -79,6 +79,7 @@ _BUILTIN_MODULES = (
     "wrappers.apriel",
     "wrappers.step3",
     "wrappers.gigachat35",
+    "wrappers.minimax_m3",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
 )

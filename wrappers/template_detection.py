@@ -90,6 +90,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("internlm2", any_of=("<|action_start|>", "name=<|plugin|>")),
     # AI2 OLMo 3: Python calls, one per line, in <function_calls> tags.
     FormatRule("olmo3", any_of=("<function_calls>",)),
+    # MiniMax M3: ]<]minimax[>[ before every tag of a call (its turns are M2's: first).
+    FormatRule("minimax-m3", any_of=("]<]minimax[>[",)),
     # MiniMax M2: <minimax:tool_call><invoke name=...>.
     FormatRule("minimax-m2", any_of=("<minimax:tool_call>", "]~b]ai")),
     # MiniCPM5: <function name="f"><param name="k">v</param></function> (no <tool_call>).

@@ -243,13 +243,16 @@ def typed_arguments(arguments: dict[str, Any], function: FunctionSchema | None) 
     for key, value in arguments.items():
         # A parameter may be a local reference ({"$ref": "#/$defs/node"}).
         schema = resolve_local_ref(properties.get(key), parameters)
-        if not isinstance(value, str):
-            typed[key] = value
-        elif isinstance(schema, dict):
-            typed[key] = _convert(value, schema_type_order(schema))
-        else:
-            typed[key] = _convert(value, ["object", "array"])
+        typed[key] = typed_text(value, schema) if isinstance(value, str) else value
     return typed
+
+
+def typed_text(value: str, schema: Any) -> Any:
+    """One text value as the type ``schema`` declares (an object or list where
+    there is no schema and the text is JSON for one); else the text itself."""
+    if isinstance(schema, dict):
+        return _convert(value, schema_type_order(schema))
+    return _convert(value, ["object", "array"])
 
 
 def schema_type_order(schema: dict[str, Any]) -> list[str]:

@@ -34,6 +34,7 @@ from wrappers.conversation import CallRecord
 from wrappers.gemma_values import write_value
 from wrappers.grammar import text_or_calls_grammar, text_without
 from wrappers.kimi_k3 import TOOLS_CLOSE, TOOLS_OPEN, call_xtml
+from wrappers.minimax_m3_values import to_xml
 from wrappers.olmo3 import template_value
 from wrappers.python_calls import python_literal
 from wrappers.registry import get_wrapper
@@ -194,6 +195,7 @@ DS_END = "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>"
 DSML = "｜DSML｜"
 STEP3 = "<｜tool_calls_begin｜>", "<｜tool_call_begin｜>function<｜tool_sep｜>"
 STEP3_END = "<｜tool_call_end｜>", "<｜tool_calls_end｜>"
+M3 = "]<]minimax[>["
 
 
 def hermes(calls: list[Call], open_tag: str, close_tag: str, nl: str = "\n") -> str:
@@ -322,6 +324,12 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "functiongemma": lambda c: gemma(c, "<start_function_call>", "<end_function_call>", "<escape>"),
     # DSML's syntax with GigaChat's prefix.
     "gigachat3.5": lambda c: invokes(c, "｜GCML｜", "tool_calls", dsml=True),
+    # Arguments as tags after MiniMax's token (the template's to_xml).
+    "minimax-m3": lambda c: (
+        f"{M3}<tool_call>\n"
+        + "".join(f'{M3}<invoke name="{n}">{to_xml(a)}{M3}</invoke>\n' for n, a in c)
+        + f"{M3}</tool_call>"
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
@@ -346,6 +354,7 @@ REASONING = {
     "seed-oss": "<seed:think>An alarm.</seed:think>",
     "harmony": "<|channel|>analysis<|message|>An alarm.<|end|><|start|>assistant",
     "minimax-m1": "<think>An alarm.</think>\n\n",
+    "minimax-m3": "<mm:think>An alarm.</mm:think>\n",
     # Its template opens the block: the answer starts inside it (vLLM's tests).
     "ernie4.5": "An alarm.\n</think>\n\n\n",
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",

@@ -80,6 +80,8 @@ _BUILTIN_MODULES = (
     "wrappers.step3",
     "wrappers.gigachat35",
     "wrappers.minimax_m3",
+    "wrappers.hunyuan_v3",
+    "wrappers.hunyuan_v4",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
 )

@@ -86,6 +86,10 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
     # Tencent Hunyuan A13B: <tool_calls>[...]</tool_calls>, <|extra_0|> turn ends.
     FormatRule("hunyuan-a13b", all_of=("<tool_calls>", "<|extra_0|>")),
+    # Tencent HY v3 (Hy3-preview): <tool_call>NAME<tool_sep> and GLM's <arg_key> tags (before GLM).
+    FormatRule("hunyuan-v3", any_of=("<tool_sep>", "<\uff5chy_User\uff5c>")),
+    # Tencent HY v4: the same calls, each token with its checkpoint's suffix (<tool_call:...>).
+    FormatRule("hunyuan-v4", any_of=("<tool_call:", "<arg_key:")),
     # InternLM2 / 2.5: <|action_start|><|plugin|>{...}<|action_end|>.
     FormatRule("internlm2", any_of=("<|action_start|>", "name=<|plugin|>")),
     # AI2 OLMo 3: Python calls, one per line, in <function_calls> tags.

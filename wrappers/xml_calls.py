@@ -269,9 +269,33 @@ def schema_type_order(schema: dict[str, Any]) -> list[str]:
                 types.extend(schema_type_order(option))
     if "enum" in schema and not types:
         types.append("string")
-    # "float" is not JSON Schema but tool definitions use it (vLLM's tests do).
-    types = ["number" if t in ("float", "double") else t for t in types]
-    return list(dict.fromkeys(types))
+    return list(dict.fromkeys(json_schema_type(t) for t in types))
+
+
+#: Type names tool definitions use that are not JSON Schema's (vLLM's Hunyuan
+#: parsers read them so: ``"int"``, ``"list"``, ``"uint32"``).
+_TYPE_ALIASES = {
+    **dict.fromkeys(("str", "text", "varchar", "char", "enum"), "string"),
+    **dict.fromkeys(("bool", "binary"), "boolean"),
+    **dict.fromkeys(("int", "long", "short"), "integer"),
+    **dict.fromkeys(("float", "double"), "number"),
+    "list": "array",
+    **dict.fromkeys(("dict", "map"), "object"),
+}
+_INTEGER_PREFIXES = ("int", "uint", "long", "short", "unsigned")
+_NUMBER_PREFIXES = ("num", "float")
+
+
+def json_schema_type(name: str) -> str:
+    """A schema's type name as JSON Schema spells it (``"int"`` -> ``"integer"``)."""
+    lower = name.lower()
+    if lower in _TYPE_ALIASES:
+        return _TYPE_ALIASES[lower]
+    if lower in ("string", "integer", "number", "boolean", "array", "object", "null"):
+        return lower
+    if lower.startswith(_INTEGER_PREFIXES):
+        return "integer"
+    return "number" if lower.startswith(_NUMBER_PREFIXES) else name
 
 
 def _convert(value: str, types: list[str]) -> Any:

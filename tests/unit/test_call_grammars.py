@@ -33,6 +33,7 @@ from wrappers.base import RenderOptions
 from wrappers.conversation import CallRecord
 from wrappers.gemma_values import write_value
 from wrappers.grammar import text_or_calls_grammar, text_without
+from wrappers.hy_arg_calls import HyTags
 from wrappers.kimi_k3 import TOOLS_CLOSE, TOOLS_OPEN, call_xtml
 from wrappers.minimax_m3_values import to_xml
 from wrappers.olmo3 import template_value
@@ -330,6 +331,9 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
         + "".join(f'{M3}<invoke name="{n}">{to_xml(a)}{M3}</invoke>\n' for n, a in c)
         + f"{M3}</tool_call>"
     ),
+    # GLM's argument tags in a <tool_calls> block: v3 a tag a line after <tool_sep>, v4 flush.
+    "hunyuan-v3": lambda c: HyTags().calls(c),
+    "hunyuan-v4": lambda c: HyTags(separated=False).calls(c),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {

@@ -82,6 +82,7 @@ _BUILTIN_MODULES = (
     "wrappers.minimax_m3",
     "wrappers.hunyuan_v3",
     "wrappers.hunyuan_v4",
+    "wrappers.step_audio2",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
 )

@@ -334,6 +334,9 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     # GLM's argument tags in a <tool_calls> block: v3 a tag a line after <tool_sep>, v4 flush.
     "hunyuan-v3": lambda c: HyTags().calls(c),
     "hunyuan-v4": lambda c: HyTags(separated=False).calls(c),
+    "step-audio-2": lambda c: "".join(
+        f"<tool_call>function\n{n}\n{dumps(a)}</tool_call>" for n, a in c
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {

@@ -83,6 +83,7 @@ _BUILTIN_MODULES = (
     "wrappers.hunyuan_v3",
     "wrappers.hunyuan_v4",
     "wrappers.step_audio2",
+    "wrappers.muse_glimmer",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
 )

@@ -72,6 +72,8 @@ class FormatRule:
 
 #: Most specific first; the first matching rule decides.
 RULES: tuple[FormatRule, ...] = (
+    # Muse Glimmer: harmony-like to=RECIPIENT messages, ATEM <atem:invoke> calls (before harmony).
+    FormatRule("muse-glimmer", any_of=("<atem:function_calls>", "<atem:invoke")),
     # gpt-oss (harmony): channels, and calls addressed to functions.NAME.
     FormatRule("harmony", all_of=("<|channel|>", "<|message|>")),
     # Swiss AI Apertus: <|tools_prefix|>[{"name": {...}}]<|tools_suffix|>.

@@ -344,6 +344,15 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
     "functionary-v3": lambda c: ">>>".join(f"{n}\n{dumps(a)}" for n, a in c),
     # It asks for generic-json's calls (and reads any format).
     "auto": WRITERS["generic-json"],
+    # A message per call; its reasoning header (" to=self") starts like a call's.
+    "muse-glimmer": lambda c: "<|eom|><|start|>assistant".join(
+        f' to={n}<|message|><atem:function_calls>\n<atem:invoke name="{n}">\n'
+        + "".join(
+            f'<atem:parameter name="{k}">{json_text(v)}</atem:parameter>\n' for k, v in a.items()
+        )
+        + "</atem:invoke>\n</atem:function_calls>"
+        for n, a in c
+    ),
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
 #: (GigaChat 3's template writes one call message per assistant turn.)
@@ -362,6 +371,7 @@ REASONING = {
     "harmony": "<|channel|>analysis<|message|>An alarm.<|end|><|start|>assistant",
     "minimax-m1": "<think>An alarm.</think>\n\n",
     "minimax-m3": "<mm:think>An alarm.</mm:think>\n",
+    "muse-glimmer": " to=self<|message|>An alarm.<|eom|><|start|>assistant",
     # Its template opens the block: the answer starts inside it (vLLM's tests).
     "ernie4.5": "An alarm.\n</think>\n\n\n",
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",

@@ -31,9 +31,9 @@ line written while the request runs.
 from __future__ import annotations
 
 import contextvars
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -188,7 +188,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _client_request_id(scope) or uuid.uuid4().hex
+        request_id = _client_request_id(scope) or os.urandom(16).hex()
         token = _request_id.set(request_id)
         started = time.perf_counter()
         status = 500

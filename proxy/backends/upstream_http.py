@@ -165,6 +165,17 @@ class UpstreamResponse:
         except aiohttp.ClientError as exc:
             raise ReadError(str(exc) or type(exc).__name__) from exc
 
+    def release_if_read(self) -> bool:
+        """Read to the end? Then the connection goes back to the pool now, without an await.
+
+        The common case, and the cheap one: a request whose answer was read
+        whole needs no shielded ``aclose``.
+        """
+        if not self._response.content.at_eof():
+            return False
+        self._response.release()
+        return True
+
     async def aclose(self) -> None:
         response = self._response
         if response.content.at_eof():

@@ -123,6 +123,25 @@ async def test_a_queued_request_whose_client_left_never_reaches_the_upstream(
     assert capacity(proxy)["in_flight"] == 0
 
 
+async def test_a_generating_request_whose_client_left_frees_its_slot(
+    make_proxy: MakeProxy, held: HeldUpstream
+) -> None:
+    # The client hangs up while the upstream is still generating: fcproxy
+    # cancels its side (cancel_on_disconnect), the slot frees at once, and the
+    # upstream, still held, is not waited for.
+    proxy = make_proxy(upstream_url=held.url, max_concurrency=1, max_queue=10)
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=30) as leaving_client:
+        leaving = asyncio.create_task(leaving_client.post(CHAT, json=chat("leaves mid-way")))
+        await wait_for(lambda: held.generating == 1 and capacity(proxy)["in_flight"] == 1)
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+    await wait_for(lambda: capacity(proxy)["in_flight"] == 0)
+    assert held.held  # nothing was released: the slot freed because the client left
+    held.held = False
+    assert httpx.post(proxy.url + CHAT, json=chat("after"), timeout=10).status_code == 200
+
+
 async def test_a_request_that_waits_past_queue_timeout_gets_429(
     make_proxy: MakeProxy, held: HeldUpstream
 ) -> None:

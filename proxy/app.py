@@ -314,16 +314,18 @@ class BodySizeLimit:
         self.app = app
         self.max_bytes = max_bytes
 
+    def too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The request body is larger than the limit of {self.max_bytes} bytes (max_body_bytes)."
+        )
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = PayloadTooLarge(
-            f"The request body is larger than the limit of {self.max_bytes} bytes (max_body_bytes)."
-        )
         for name, value in scope.get("headers", []):
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await error_response(scope["path"], too_large)(scope, receive, send)
+                await error_response(scope["path"], self.too_large())(scope, receive, send)
                 return
 
         received = 0
@@ -336,7 +338,7 @@ class BodySizeLimit:
                 if received > self.max_bytes:
                     # Raised inside the route's body read: the ProxyError
                     # handler answers it like any other error.
-                    raise too_large
+                    raise self.too_large()
             return message
 
         await self.app(scope, limited_receive, send)

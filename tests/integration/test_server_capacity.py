@@ -15,30 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.upstream import Answer, FakeUpstream
+from tests.fakes.upstream import HeldUpstream
 from tests.integration.conftest import MakeProxy, RunningProxy
 
 CHAT = "/v1/chat/completions"
-
-
-class HeldUpstream(FakeUpstream):
-    """webui whose generations wait until :attr:`held` is cleared; counts them meanwhile."""
-
-    def __init__(self) -> None:
-        super().__init__("webui")
-        self.held = True
-        self.generating = 0
-        self.most_generating = 0
-
-    async def _webui_completion(self, body: dict[str, Any]) -> Answer:
-        self.generating += 1
-        self.most_generating = max(self.most_generating, self.generating)
-        try:
-            while self.held and not self._stopping.is_set():
-                await self._pause(0.01)
-            return await super()._webui_completion(body)
-        finally:
-            self.generating -= 1
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from proxy.schemas import ChatCompletionRequest, ChatMessage, NamedFunction, Nam
 from proxy.structured import ResponseFormat, response_format_of
 from proxy.tool_schemas import check_function_schemas
 from wrappers.base import FunctionSchema, Message
+from wrappers.json_key import unchanging
 
 Dialect = Literal["functions", "tools"]
 ChoiceMode = Literal["auto", "none", "required", "named"]
@@ -108,6 +109,9 @@ def _checked_functions(request: ChatCompletionRequest, dialect: Dialect) -> list
     if definitions:
         # Keyed by identity, holding the list so that its id stays its own.
         _CHECKED[id(definitions)] = (definitions, functions)
+        # Shared, so never changed: the keys of the caches after this one
+        # (rendered tools, grammars, validators) are made once.
+        unchanging(functions, *(f["parameters"] for f in functions))
         while len(_CHECKED) > _MAX_CHECKED:
             del _CHECKED[next(iter(_CHECKED))]
     return functions

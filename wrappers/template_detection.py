@@ -126,6 +126,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("minimax-m1", all_of=("<beginning_of_sentence>", "<tool_calls>")),
     # StepFun Step3: <steptml:invoke> calls in a tool_calls_begin block.
     FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
+    # dots.llm: <invoke> calls in <dots_function_call> blocks.
+    FormatRule("dots", any_of=("<dots_function_call>",)),
     # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
     FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
     # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.

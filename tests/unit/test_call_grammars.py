@@ -320,6 +320,17 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "lfm2": lambda c: f"<|tool_call_start|>{python_list(c)}<|tool_call_end|>",
     "gemma4": lambda c: gemma(c, "<|tool_call>", "<tool_call|>", '<|"|>'),
     "functiongemma": lambda c: gemma(c, "<start_function_call>", "<end_function_call>", "<escape>"),
+    # Non-string values as JSON.
+    "dots": lambda c: (
+        "<dots_function_call>\n"
+        + "".join(
+            f'<invoke name="{n}">\n'
+            + "".join(f'<parameter name="{k}">{json_text(v)}</parameter>\n' for k, v in a.items())
+            + "</invoke>\n"
+            for n, a in c
+        )
+        + "</dots_function_call>"
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {

@@ -81,6 +81,7 @@ _BUILTIN_MODULES = (
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
     "wrappers.dots",
+    "wrappers.solar_open2",
 )
 
 

@@ -128,6 +128,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
     # dots.llm: <invoke> calls in <dots_function_call> blocks.
     FormatRule("dots", any_of=("<dots_function_call>",)),
+    # Upstage Solar Open 2: <|tool_call:start|>name, <|tool_arg:start|>k<|tool_arg:value|>v.
+    FormatRule("solar-open2", any_of=("<|tool_call:start|>", "<|tool_arg:value|>")),
     # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
     FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
     # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.

@@ -331,6 +331,15 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
         )
         + "</dots_function_call>"
     ),
+    "solar-open2": lambda c: "\n".join(
+        f"<|tool_call:start|>{n}\n"
+        + "".join(
+            f"<|tool_arg:start|>{k}<|tool_arg:value|>{json_text(v)}<|tool_arg:end|>\n"
+            for k, v in a.items()
+        )
+        + "<|tool_call:end|>"
+        for n, a in c
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
@@ -359,6 +368,7 @@ REASONING = {
     "ernie4.5": "An alarm.\n</think>\n\n\n",
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",
     "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
+    "solar-open2": "<|think:start|>An alarm.<|think:end|>",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).

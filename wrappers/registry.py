@@ -82,6 +82,7 @@ _BUILTIN_MODULES = (
     "wrappers.qwen25_coder",
     "wrappers.dots",
     "wrappers.solar_open2",
+    "wrappers.plamo3",
 )
 
 

@@ -340,6 +340,17 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
         + "<|tool_call:end|>"
         for n, a in c
     ),
+    "plamo3": lambda c: (
+        "<|plamo:begin_tool_requests:plamo|>"
+        + "".join(
+            f"<|plamo:begin_tool_request:plamo|><|plamo:begin_tool_name:plamo|>{n}"
+            "<|plamo:end_tool_name:plamo|><|plamo:begin_tool_arguments:plamo|>"
+            f"<|plamo:constrain|>json<|plamo:msg|>{dumps(a)}<|plamo:end_tool_arguments:plamo|>"
+            "<|plamo:end_tool_request:plamo|>"
+            for n, a in c
+        )
+        + "<|plamo:end_tool_requests:plamo|>"
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
@@ -369,6 +380,7 @@ REASONING = {
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",
     "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
     "solar-open2": "<|think:start|>An alarm.<|think:end|>",
+    "plamo3": "<|plamo:begin_think:plamo|>An alarm.<|plamo:end_think:plamo|>",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).

@@ -15,8 +15,8 @@ The output format of vLLM's ``vllm/tool_parsers/plamo3_tool_parser.py``::
 
 fcproxy reads more than the reference parser, which drops every call of an
 answer whose requests are not all complete: a call whose closing tags were
-dropped, arguments without ``<|plamo:constrain|>json`` (an agent project's
-PLaMo provider meets ``<|plamo:msg|>{...}`` alone), broken JSON mended where
+dropped, arguments without ``<|plamo:constrain|>json`` (OpenClaw's PLaMo
+provider meets ``<|plamo:msg|>{...}`` alone in the text), broken JSON mended where
 its end tag came, and complete calls standing next to one cut off.
 
 The chat template was not at hand. The prompt is fcproxy's reconstruction:

@@ -23,6 +23,8 @@ NAME = "plamo3"
 VLLM = "https://github.com/vllm-project/vllm/blob/952ecbf0902ba70f3f447d61446280f5febcc4b0/tests/tool_parsers/test_plamo3_tool_parser.py"
 # Its tags (BEGIN_TOOL_ARGS_TAG, EOT_TAG, the think tags).
 VLLM_TAGS = "https://github.com/vllm-project/vllm/blob/3febd5208df5efd59d643cfdbe0509a26984ccdb/vllm/reasoning/plamo3_reasoning_parser.py"
+# An agent's PLaMo provider, whose tests quote the markup PLaMo's API leaves in the text.
+OPENCLAW = "https://github.com/openclaw/openclaw/blob/ef5e477ec18a6403e53484801e54ff443293af57/extensions/plamo/index.test.ts"
 
 FUNCTIONS: list[FunctionSchema] = [
     {
@@ -96,7 +98,7 @@ MESSY_OUTPUTS: list[Case] = [
         "Before tools.",
         [("sum", {"a": 1})],
     ),
-    # An agent project's PLaMo provider meets arguments after <|plamo:msg|> alone.
+    # OPENCLAW "normalizes inline PLaMo tool markup into tool calls": <|plamo:msg|> alone.
     (
         "msg-without-constrain",
         requests(request("read", '{"path":"README.md"}', opener="<|plamo:msg|>")),

@@ -83,6 +83,7 @@ _BUILTIN_MODULES = (
     "wrappers.dots",
     "wrappers.solar_open2",
     "wrappers.plamo3",
+    "wrappers.cwm",
 )
 
 

@@ -351,6 +351,8 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
         )
         + "<|plamo:end_tool_requests:plamo|>"
     ),
+    # The JSON-object input (a text input fits one string parameter only).
+    "cwm": lambda c: "\n".join(f"<tool: {n}>\n{dumps(a)}\n</tool>" for n, a in c),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {

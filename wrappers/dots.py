@@ -89,8 +89,8 @@ class DotsWrapper(XmlArgumentsWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = CALL
     grammar_trigger: ClassVar[str] = CALL
-    # A model that drops the block still opens each call with <invoke name=.
-    call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<dots_function_call>|<invoke name=")
+    # A model that drops the block still opens each call with <invoke name= (read,
+    # but not claimed by detection: bare invokes are MiniMax M2's).
     stream_openers: ClassVar[tuple[str, ...]] = (re.escape(CALL), r"<invoke\s+name")
     stop: ClassVar[tuple[str, ...]] = (ASSISTANT_END,)
 

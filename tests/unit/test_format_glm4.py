@@ -60,6 +60,9 @@ BEIJING_CALL = (
     "<arg_key>date</arg_key>\n<arg_value>2025-08-01</arg_value>\n</tool_call>"
 )
 
+# VLLM_POOLSIDE's _write_file_tool content.
+CODE = "    def f():\n        return 1\n"
+
 REAL_OUTPUTS: list[Case] = [
     # VLLM test_extract_tool_calls "single_tool_call" (GLM-4.5).
     ("vllm-single", DALLAS_CALL, None, [DALLAS]),
@@ -122,12 +125,6 @@ REAL_OUTPUTS: list[Case] = [
         None,
         [SPECIAL, ("special_function_with_opt", {"arg1": 1, "arg2": 2})],
     ),
-]
-
-# VLLM_POOLSIDE's _write_file_tool content.
-CODE = "    def f():\n        return 1\n"
-
-REAL_OUTPUTS += [
     # VLLM_POOLSIDE test_string_arg_preserves_whitespace: the indent stays (vLLM also keeps
     # the value's last newline; fcproxy drops one newline around a value as layout).
     (
@@ -161,7 +158,7 @@ REAL_OUTPUTS += [
     ),
     # VLLM_SPARK3's format: parallel calls flush against the tags, JSON values typed.
     (
-        "vllm-spark3-parallel",
+        "spark3-parallel",
         "Checking.<tool_call>get_weather<arg_key>city</arg_key><arg_value>Oslo</arg_value>"
         '</tool_call><tool_call>set_options<arg_key>flags</arg_key><arg_value>["a"]</arg_value>'
         "<arg_key>enabled</arg_key><arg_value>false</arg_value></tool_call>",
@@ -170,7 +167,7 @@ REAL_OUTPUTS += [
     ),
     # VLLM_SPARK3 keeps a string value as written (no strip).
     (
-        "vllm-spark3-spaces-kept",
+        "spark3-spaces-kept",
         "<tool_call>send_message<arg_key>message</arg_key><arg_value>  hi  </arg_value></tool_call>",
         None,
         [("send_message", {"message": "  hi  "})],

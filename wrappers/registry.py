@@ -80,6 +80,10 @@ _BUILTIN_MODULES = (
     "wrappers.step3",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
+    "wrappers.dots",
+    "wrappers.solar_open2",
+    "wrappers.plamo3",
+    "wrappers.cwm",
 )
 
 

@@ -86,6 +86,10 @@ _BUILTIN_MODULES = (
     "wrappers.muse_glimmer",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
+    "wrappers.dots",
+    "wrappers.solar_open2",
+    "wrappers.plamo3",
+    "wrappers.cwm",
 )
 
 

@@ -54,7 +54,9 @@ TOOLS_FOOTER = (
 _ARGUMENT = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_value>", re.DOTALL)
 # The same pair, its value still being written.
 _OPEN_ARGUMENT = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>", re.DOTALL)
-_NAME_END = re.compile(r"\n|<arg_key>")
+# Ling 3 sometimes writes the newline after the name escaped, a backslash and "n"
+# (sglang's Ling3Detector reads both).
+_NAME_END = re.compile(r"\n|\\n|<arg_key>")
 
 
 def _value(value: Any) -> str:
@@ -74,6 +76,9 @@ class Glm4Wrapper(XmlArgumentsWrapper):
     call_start: ClassVar[str] = TOOL_CALL
     grammar_trigger: ClassVar[str] = TOOL_CALL
     grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = ("<think>", "</think>", False)
+    #: GLM-4.7 and Ling 3 start a call without closing their reasoning first
+    #: (vLLM's glm47_moe / ling3 parsers end the reasoning at <tool_call>).
+    calls_end_reasoning: ClassVar[bool] = True
     #: What detection matches: a GLM call, with or without arguments (a Hermes
     #: call has JSON after the tag).
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(

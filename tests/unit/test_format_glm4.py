@@ -22,6 +22,10 @@ NAME = "glm4"
 # Sources of the real outputs below.
 VLLM = "https://github.com/vllm-project/vllm/blob/13e48c2bd449aafc4b60d0783d30e072f3201805/tests/tool_use/test_glm4_moe_tool_parser.py"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
+# Ling 3 writes GLM-4.7's calls (vLLM's ling3 parser subclasses its glm47_moe one).
+VLLM_LING3 = "https://github.com/vllm-project/vllm/blob/24e11f559a3376b8253037830e5384a3e0deb58b/tests/parser/engine/test_ling3.py"
+VLLM_GLM47 = "https://github.com/vllm-project/vllm/blob/14f7a27c776bd0c423bbc155b25ce21ee5a839da/tests/parser/engine/test_glm47_moe.py"
+SGLANG_LING3 = "https://github.com/sgl-project/sglang/blob/27dbce0ee7d8ae8feaa7399290b1e7bdc1edb5bc/python/sglang/srt/function_call/ling3_detector.py"
 
 
 def function(function_name: str, **types: str) -> FunctionSchema:
@@ -37,6 +41,7 @@ FUNCTIONS: list[FunctionSchema] = [
     function("special_function_with_opt", arg1="integer", arg2="integer"),
     function("send_message", recipient="string", message="string", priority="string"),
     function("set_options", flags="array", enabled="boolean", ratio="number"),
+    function("ping"),
 ]
 
 SPECIAL: Call = ("special_function", {"arg1": 1})
@@ -116,6 +121,15 @@ REAL_OUTPUTS: list[Case] = [
         None,
         [SPECIAL, ("special_function_with_opt", {"arg1": 1, "arg2": 2})],
     ),
+    # VLLM_LING3 test_ling3_tool_call_without_newline (Ling 3).
+    (
+        "vllm-ling3-no-newline",
+        "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Beijing</arg_value></tool_call>",
+        None,
+        [("get_weather", {"city": "Beijing"})],
+    ),
+    # VLLM_LING3 test_ling3_tool_call_without_args.
+    ("vllm-ling3-no-arguments", "<tool_call>ping</tool_call>", None, [("ping", {})]),
 ]
 
 MESSY_OUTPUTS: list[Case] = [
@@ -140,6 +154,16 @@ MESSY_OUTPUTS: list[Case] = [
         "<|observation|>",
         None,
         [SPECIAL],
+    ),
+]
+
+MESSY_OUTPUTS += [
+    # SGLANG_LING3: Ling 3 may write the newline after the name escaped.
+    (
+        "ling3-escaped-newline-after-the-name",
+        "<tool_call>get_weather\\n<arg_key>city</arg_key>\n<arg_value>Oslo</arg_value>\n</tool_call>",
+        None,
+        [("get_weather", {"city": "Oslo"})],
     ),
 ]
 
@@ -183,6 +207,16 @@ REASONING: list[ReasoningCase] = [
         "I'm\nthinking",
         None,
         [SPECIAL],
+    ),
+    # VLLM_GLM47 test_tool_call_without_think_end (GLM-4.7, and Ling 3 on its parser):
+    # a call ends a reasoning block that was never closed.
+    (
+        "glm-4.7-call-ends-the-thought",
+        "<think>Oslo, then.<tool_call>get_weather<arg_key>city</arg_key>"
+        "<arg_value>Oslo</arg_value></tool_call>",
+        "Oslo, then.",
+        None,
+        [("get_weather", {"city": "Oslo"})],
     ),
     (
         "a-call-in-the-thought-is-not-a-call",

@@ -200,6 +200,22 @@ def hermes(calls: list[Call], open_tag: str, close_tag: str, nl: str = "\n") -> 
     return "\n".join(f"{open_tag}{nl}{j}{nl}{close_tag}" for j in named(calls))
 
 
+def arg_key_pairs(
+    calls: list[Call], call_tags: tuple[str, str], prefix: str = "", layout: str = ""
+) -> str:
+    """GLM's name-then-pairs calls, one per line, with a family's tags (``prefix``: ``ifm|``)."""
+    key, value = f"<{prefix}arg_key>", f"<{prefix}arg_value>"
+    return "\n".join(
+        f"{call_tags[0]}{n}"
+        + "".join(
+            f"{layout}{key}{k}</{key[1:]}{layout}{value}{json_text(v)}</{value[1:]}"
+            for k, v in a.items()
+        )
+        + f"{layout}{call_tags[1]}"
+        for n, a in calls
+    )
+
+
 def json_list(calls: list[Call], open_tag: str, close_tag: str) -> str:
     return f"{open_tag}[" + ", ".join(named(calls)) + f"]{close_tag}"
 
@@ -320,6 +336,9 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "lfm2": lambda c: f"<|tool_call_start|>{python_list(c)}<|tool_call_end|>",
     "gemma4": lambda c: gemma(c, "<|tool_call>", "<tool_call|>", '<|"|>'),
     "functiongemma": lambda c: gemma(c, "<start_function_call>", "<end_function_call>", "<escape>"),
+    "iquest-coder-v2": lambda c: arg_key_pairs(
+        c, ("<iquestcoder_tool_call>", "</iquestcoder_tool_call>")
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {

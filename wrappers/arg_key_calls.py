@@ -76,9 +76,9 @@ class ArgKeyTags:
         return re.compile(rf"\n|\\n|{re.escape(self.key_open)}")
 
 
-#: The body of a call that is not key / value pairs, read some other way
-#: (K2 Horizon's JSON form); None: it is not.
-OtherBody = Callable[[str], ExtractedCall | None]
+#: The calls in a body that is not key / value pairs, read some other way
+#: (K2 Horizon's JSON form); None: it is not such a body.
+OtherBody = Callable[[str], list[ExtractedCall] | None]
 
 
 def _name(body: str, tags: ArgKeyTags) -> str:
@@ -111,7 +111,8 @@ def extract_calls(text: str, tags: ArgKeyTags, other: OtherBody | None = None) -
         if close == -1:
             raise WrapperParseError(f"a {tags.call_open} is cut off (no {tags.call_close})", text)
         body = text[start + len(tags.call_open) : close]
-        calls.append((other and other(body)) or read_call(body, text, tags))
+        found = other(body) if other is not None else None
+        calls.extend(found if found is not None else [read_call(body, text, tags)])
         position = close + len(tags.call_close)
     return Extraction(content + text[position:], calls)
 
@@ -129,15 +130,16 @@ def calls_so_far(
     while (start := region.find(tags.call_open, position)) != -1:
         close = region.find(tags.call_close, start)
         body = region[start + len(tags.call_open) : close if close != -1 else len(region)]
-        if other is not None and body.lstrip().startswith("{"):
-            # A JSON body comes whole, once its call is closed.
+        if other is not None and body.lstrip().startswith(("{", "[")):
+            # A JSON body's calls come whole, once it is closed.
             found = other(body) if close != -1 else None
-            call = PartialCall(found.name, "") if found else None
+            if not found:
+                break
+            calls.extend(PartialCall(call.name) for call in found)
+        elif (call := _call_so_far(body, tags, schemas, complete=close != -1)) is not None:
+            calls.append(call)
         else:
-            call = _call_so_far(body, tags, schemas, complete=close != -1)
-        if call is None:
             break
-        calls.append(call)
         if close == -1:
             break
         position = close + len(tags.call_close)

@@ -81,6 +81,7 @@ _BUILTIN_MODULES = (
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
     "wrappers.iquest_coder",
+    "wrappers.k2_horizon",
 )
 
 

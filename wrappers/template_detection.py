@@ -108,6 +108,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("lfm2", any_of=("<|tool_call_start|>", "<|tool_list_start|>")),
     # Seed-OSS wraps Qwen3-Coder-like <function=...><parameter=...> in <seed:tool_call>.
     FormatRule("seed-oss", any_of=("<seed:tool_call>",)),
+    # K2 Horizon (IFM): GLM-style pairs under <ifm|...> tags.
+    FormatRule("k2-horizon", any_of=("<ifm|tool_call", "<ifm|arg_key>")),
     # iQuest Coder V2: GLM's key / value pairs in <iquestcoder_tool_call> (before GLM's rule).
     FormatRule("iquest-coder-v2", any_of=("<iquestcoder_tool_call>",)),
     # GLM 4.5+ (and templates copying it): <tool_call>name<arg_key>k</arg_key><arg_value>...

@@ -339,6 +339,11 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "iquest-coder-v2": lambda c: arg_key_pairs(
         c, ("<iquestcoder_tool_call>", "</iquestcoder_tool_call>")
     ),
+    "k2-horizon": lambda c: (
+        "<ifm|tool_calls>\n"
+        + arg_key_pairs(c, ("<ifm|tool_call>", "</ifm|tool_call>"), "ifm|", "\n")
+        + "\n</ifm|tool_calls>"
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
@@ -355,6 +360,7 @@ ONE_CALL = {"harmony", "llama3-json", "internlm2", "gigachat3"}
 REQUIRED_PREFIX = {
     "minimax-m2": "The user wants an alarm.\n</think>\n\n",
     "kimi-k3": "Setting it.<|close|>response<|sep|>",
+    "k2-horizon": "The user wants an alarm.</ifm|think>\n",
 }
 #: ... or a reasoning block it may write first.
 REASONING = {

@@ -82,6 +82,7 @@ _BUILTIN_MODULES = (
     "wrappers.qwen25_coder",
     "wrappers.iquest_coder",
     "wrappers.k2_horizon",
+    "wrappers.rwkv",
 )
 
 

@@ -108,6 +108,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("lfm2", any_of=("<|tool_call_start|>", "<|tool_list_start|>")),
     # Seed-OSS wraps Qwen3-Coder-like <function=...><parameter=...> in <seed:tool_call>.
     FormatRule("seed-oss", any_of=("<seed:tool_call>",)),
+    # RWKV: a fenced JSON call after "**Tool Call:**".
+    FormatRule("rwkv", any_of=("**Tool Call:**",)),
     # K2 Horizon (IFM): GLM-style pairs under <ifm|...> tags.
     FormatRule("k2-horizon", any_of=("<ifm|tool_call", "<ifm|arg_key>")),
     # iQuest Coder V2: GLM's key / value pairs in <iquestcoder_tool_call> (before GLM's rule).

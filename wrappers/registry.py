@@ -83,6 +83,7 @@ _BUILTIN_MODULES = (
     "wrappers.iquest_coder",
     "wrappers.k2_horizon",
     "wrappers.rwkv",
+    "wrappers.pangu",
 )
 
 

@@ -108,6 +108,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("lfm2", any_of=("<|tool_call_start|>", "<|tool_list_start|>")),
     # Seed-OSS wraps Qwen3-Coder-like <function=...><parameter=...> in <seed:tool_call>.
     FormatRule("seed-oss", any_of=("<seed:tool_call>",)),
+    # openPangu: [unused9]ROLE...[unused10] turns, calls in [unused11][...][unused12].
+    FormatRule("pangu", any_of=("[unused11]", "[unused9]")),
     # RWKV: a fenced JSON call after "**Tool Call:**".
     FormatRule("rwkv", any_of=("**Tool Call:**",)),
     # K2 Horizon (IFM): GLM-style pairs under <ifm|...> tags.

@@ -339,6 +339,7 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "iquest-coder-v2": lambda c: arg_key_pairs(
         c, ("<iquestcoder_tool_call>", "</iquestcoder_tool_call>")
     ),
+    "pangu": lambda c: json_list(c, "[unused11]", "[unused12]"),
     "rwkv": lambda c: "\n".join(f"**Tool Call:**\n```json\n{j}\n```" for j in named(c)),
     "k2-horizon": lambda c: (
         "<ifm|tool_calls>\n"

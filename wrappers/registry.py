@@ -84,6 +84,7 @@ _BUILTIN_MODULES = (
     "wrappers.k2_horizon",
     "wrappers.rwkv",
     "wrappers.pangu",
+    "wrappers.granite_pythonic",
 )
 
 

@@ -353,6 +353,10 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
     "functionary-v3": lambda c: ">>>".join(f"{n}\n{dumps(a)}" for n, a in c),
     # It asks for generic-json's calls (and reads any format).
     "auto": WRITERS["generic-json"],
+    # No marker: one Python call a line.
+    "granite-pythonic": lambda c: "\n".join(
+        f"{n}(" + ", ".join(f"{k}={python_literal(v)}" for k, v in a.items()) + ")" for n, a in c
+    ),
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
 #: (GigaChat 3's template writes one call message per assistant turn.)

@@ -17,6 +17,7 @@ Values are text, typed by the request's schema afterwards
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ from functools import cached_property
 from typing import Any
 
 from wrappers.base import FunctionSchema, WrapperParseError
-from wrappers.grammar import call_count, calls_grammar, keyed_call, literal, text_values
+from wrappers.grammar import (
+    JSON_VALUES,
+    ValueSyntax,
+    call_count,
+    calls_grammar,
+    keyed_call,
+    literal,
+    text_values,
+)
 from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import ExtractedCall, Extraction
 from wrappers.xml_calls import arguments_so_far, strip_layout_newlines
@@ -75,6 +84,20 @@ class ArgKeyTags:
         # and "n" (sglang's Ling3Detector reads both).
         return re.compile(rf"\n|\\n|{re.escape(self.key_open)}")
 
+
+_JSON_ESCAPE = r""""\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})"""
+#: Each value written as JSON, a string in quotes (HyperCLOVA X 32B). Not
+#: :data:`~wrappers.grammar.JSON_VALUES` itself: a value's bounds and patterns
+#: then go through llama.cpp's converter as in the text syntax.
+JSON_IN_TAGS = ValueSyntax(
+    "json-in-tags",
+    string=rf""""\"" ( [^"\\\x7F\x00-\x1F] | {_JSON_ESCAPE} )* "\"" """,
+    write=lambda value: json.dumps(value, ensure_ascii=False),
+    key=JSON_VALUES.key,
+    nested=JSON_VALUES,
+    json_strings=True,
+    string_quotes=('"', '"'),
+)
 
 #: The calls in a body that is not key / value pairs, read some other way
 #: (K2 Horizon's JSON form); None: it is not such a body.
@@ -178,9 +201,11 @@ def call_grammar(
     layout: str = "\n",
     start: str = "",
     end: str = "",
+    values: ValueSyntax | None = None,
 ) -> str:
     """The calls as the family writes them: ``layout`` before each pair and the closing tag,
-    calls separated by a newline, the whole inside ``start`` / ``end`` where it has a block."""
+    calls separated by a newline, the whole inside ``start`` / ``end`` where it has a block.
+    ``values``: how values are written (default: text, strings bare)."""
 
     def member(key: str, value: str) -> str:
         opener = literal(f"{layout}{tags.key_open}{key}{tags.key_close}{layout}{tags.value_open}")
@@ -190,7 +215,7 @@ def call_grammar(
         lambda name: literal(tags.call_open + name),
         member,
         literal(layout + tags.call_close),
-        text_values(tags.value_close),
+        values or text_values(tags.value_close),
     )
     return calls_grammar(
         functions,

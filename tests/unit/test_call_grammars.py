@@ -339,6 +339,14 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "iquest-coder-v2": lambda c: arg_key_pairs(
         c, ("<iquestcoder_tool_call>", "</iquestcoder_tool_call>")
     ),
+    "hyperclovax-seed-think-32b": lambda c: "\n".join(
+        f"<tool_call>{n}"
+        + "".join(
+            f"\n<arg_key>{k}</arg_key>\n<arg_value>{dumps(v)}</arg_value>" for k, v in a.items()
+        )
+        + "\n</tool_call>"
+        for n, a in c
+    ),
     "pangu": lambda c: json_list(c, "[unused11]", "[unused12]"),
     "rwkv": lambda c: "\n".join(f"**Tool Call:**\n```json\n{j}\n```" for j in named(c)),
     "k2-horizon": lambda c: (
@@ -367,6 +375,7 @@ REQUIRED_PREFIX = {
     "minimax-m2": "The user wants an alarm.\n</think>\n\n",
     "kimi-k3": "Setting it.<|close|>response<|sep|>",
     "k2-horizon": "The user wants an alarm.</ifm|think>\n",
+    "hyperclovax-seed-think-32b": "The user wants an alarm.</think>\n\n",
 }
 #: ... or a reasoning block it may write first.
 REASONING = {

@@ -22,6 +22,11 @@ NAME = "glm4"
 # Sources of the real outputs below.
 VLLM = "https://github.com/vllm-project/vllm/blob/13e48c2bd449aafc4b60d0783d30e072f3201805/tests/tool_use/test_glm4_moe_tool_parser.py"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
+# Poolside's models write GLM's calls (vLLM's poolside_v1 parser).
+VLLM_POOLSIDE = "https://github.com/vllm-project/vllm/blob/2a8137f637c3827eff3dd1a61223274e67fb8851/tests/tool_parsers/test_poolside_v1_tool_parser.py"
+# Spark 3 writes them flush against the tags; vLLM has no test file for its parser,
+# the rows follow the parser's own pattern (<arg_key>k</arg_key><arg_value>v</arg_value>).
+VLLM_SPARK3 = "https://github.com/vllm-project/vllm/blob/81efe7883f30582696b69f9b9ea93c4819a8c608/vllm/tool_parsers/spark3_tool_parser.py"
 # Ling 3 writes GLM-4.7's calls (vLLM's ling3 parser subclasses its glm47_moe one).
 VLLM_LING3 = "https://github.com/vllm-project/vllm/blob/24e11f559a3376b8253037830e5384a3e0deb58b/tests/parser/engine/test_ling3.py"
 VLLM_GLM47 = "https://github.com/vllm-project/vllm/blob/14f7a27c776bd0c423bbc155b25ce21ee5a839da/tests/parser/engine/test_glm47_moe.py"
@@ -41,6 +46,7 @@ FUNCTIONS: list[FunctionSchema] = [
     function("special_function_with_opt", arg1="integer", arg2="integer"),
     function("send_message", recipient="string", message="string", priority="string"),
     function("set_options", flags="array", enabled="boolean", ratio="number"),
+    function("write_file", content="string", mode="integer"),
     function("ping"),
 ]
 
@@ -58,6 +64,9 @@ BEIJING_CALL = (
     "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Beijing</arg_value>\n"
     "<arg_key>date</arg_key>\n<arg_value>2025-08-01</arg_value>\n</tool_call>"
 )
+
+# VLLM_POOLSIDE's _write_file_tool content.
+CODE = "    def f():\n        return 1\n"
 
 REAL_OUTPUTS: list[Case] = [
     # VLLM test_extract_tool_calls "single_tool_call" (GLM-4.5).
@@ -120,6 +129,53 @@ REAL_OUTPUTS: list[Case] = [
         "<arg_key>arg2</arg_key><arg_value>2</arg_value></tool_call>",
         None,
         [SPECIAL, ("special_function_with_opt", {"arg1": 1, "arg2": 2})],
+    ),
+    # VLLM_POOLSIDE test_string_arg_preserves_whitespace: the indent stays (vLLM also keeps
+    # the value's last newline; fcproxy drops one newline around a value as layout).
+    (
+        "vllm-poolside-code-value",
+        f"<tool_call>write_file\n<arg_key>content</arg_key>\n<arg_value>{CODE}</arg_value>\n"
+        "</tool_call>",
+        None,
+        [("write_file", {"content": CODE.removesuffix("\n")})],
+    ),
+    # VLLM_POOLSIDE test_non_string_arg_still_deserialized: " 420 " is the integer.
+    (
+        "vllm-poolside-padded-integer",
+        "<tool_call>write_file\n<arg_key>content</arg_key>\n<arg_value>hi</arg_value>\n"
+        "<arg_key>mode</arg_key>\n<arg_value> 420 </arg_value>\n</tool_call>",
+        None,
+        [("write_file", {"content": "hi", "mode": 420})],
+    ),
+    # VLLM_POOLSIDE test_no_newline_after_name_non_streaming.
+    (
+        "vllm-poolside-flush",
+        "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value></tool_call>",
+        None,
+        [("get_weather", {"city": "Paris"})],
+    ),
+    # VLLM_POOLSIDE test_function_name_with_internal_whitespace_still_parses.
+    (
+        "vllm-poolside-spaced-name",
+        "<tool_call>  get weather  <arg_key>city</arg_key><arg_value>Paris</arg_value></tool_call>",
+        None,
+        [("get weather", {"city": "Paris"})],
+    ),
+    # VLLM_SPARK3's format: parallel calls flush against the tags, JSON values typed.
+    (
+        "spark3-parallel",
+        "Checking.<tool_call>get_weather<arg_key>city</arg_key><arg_value>Oslo</arg_value>"
+        '</tool_call><tool_call>set_options<arg_key>flags</arg_key><arg_value>["a"]</arg_value>'
+        "<arg_key>enabled</arg_key><arg_value>false</arg_value></tool_call>",
+        "Checking.",
+        [("get_weather", {"city": "Oslo"}), ("set_options", {"flags": ["a"], "enabled": False})],
+    ),
+    # VLLM_SPARK3 keeps a string value as written (no strip).
+    (
+        "spark3-spaces-kept",
+        "<tool_call>send_message<arg_key>message</arg_key><arg_value>  hi  </arg_value></tool_call>",
+        None,
+        [("send_message", {"message": "  hi  "})],
     ),
     # VLLM_LING3 test_ling3_tool_call_without_newline (Ling 3).
     (
@@ -187,6 +243,10 @@ BROKEN: list[tuple[str, str]] = [
         "<arg_key>incomplete_arg\n<arg_value>value</arg_value>\n</tool_call>",
     ),
     ("hermes-json-inside", '<tool_call>\n{"name": "get_weather", "arguments": {}}\n</tool_call>'),
+    # VLLM_POOLSIDE test_whitespace_only_tool_call_name_is_rejected and
+    # test_whitespace_padded_tool_call_is_not_quadratic: no name (vLLM leaves them as content).
+    ("vllm-poolside-blank-name", "<tool_call>   </tool_call>"),
+    ("vllm-poolside-padded-junk", "<tool_call>" + " " * 4096 + "<x</tool_call>"),
 ]
 
 REASONING: list[ReasoningCase] = [

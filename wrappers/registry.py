@@ -36,6 +36,9 @@ _BUILTIN_MODULES = (
     "wrappers.zephyr",
     "wrappers.chatml",
     "wrappers.llama3",
+    # Before glm4 and hermes: all open calls with <tool_call>; detection tries equal
+    # openers in this order (HyperCLOVA X 32B claims only GLM calls with quoted values).
+    "wrappers.hyperclovax_32b",
     # Before hermes: both open calls with <tool_call>; detection tries equal openers in this order.
     "wrappers.glm4",
     "wrappers.hermes",
@@ -90,6 +93,11 @@ _BUILTIN_MODULES = (
     "wrappers.solar_open2",
     "wrappers.plamo3",
     "wrappers.cwm",
+    "wrappers.iquest_coder",
+    "wrappers.k2_horizon",
+    "wrappers.rwkv",
+    "wrappers.pangu",
+    "wrappers.granite_pythonic",
 )
 
 

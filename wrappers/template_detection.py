@@ -116,6 +116,16 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("lfm2", any_of=("<|tool_call_start|>", "<|tool_list_start|>")),
     # Seed-OSS wraps Qwen3-Coder-like <function=...><parameter=...> in <seed:tool_call>.
     FormatRule("seed-oss", any_of=("<seed:tool_call>",)),
+    # openPangu: [unused9]ROLE...[unused10] turns, calls in [unused11][...][unused12].
+    FormatRule("pangu", any_of=("[unused11]", "[unused9]")),
+    # RWKV: a fenced JSON call after "**Tool Call:**".
+    FormatRule("rwkv", any_of=("**Tool Call:**",)),
+    # K2 Horizon (IFM): GLM-style pairs under <ifm|...> tags.
+    FormatRule("k2-horizon", any_of=("<ifm|tool_call", "<ifm|arg_key>")),
+    # iQuest Coder V2: GLM's key / value pairs in <iquestcoder_tool_call> (before GLM's rule).
+    FormatRule("iquest-coder-v2", any_of=("<iquestcoder_tool_call>",)),
+    # HyperCLOVA X SEED Think 32B: GLM's calls (JSON values) in ChatML turns.
+    FormatRule("hyperclovax-seed-think-32b", all_of=("<|im_start|>", "<arg_key>")),
     # GLM 4.5+ (and templates copying it): <tool_call>name<arg_key>k</arg_key><arg_value>...
     FormatRule("glm4", any_of=("<arg_key>",)),
     # Qwen3-Coder, Qwen 3.5, Nemotron 3: <function=name><parameter=k>v</parameter></function>.

@@ -203,6 +203,22 @@ def hermes(calls: list[Call], open_tag: str, close_tag: str, nl: str = "\n") -> 
     return "\n".join(f"{open_tag}{nl}{j}{nl}{close_tag}" for j in named(calls))
 
 
+def arg_key_pairs(
+    calls: list[Call], call_tags: tuple[str, str], prefix: str = "", layout: str = ""
+) -> str:
+    """GLM's name-then-pairs calls, one per line, with a family's tags (``prefix``: ``ifm|``)."""
+    key, value = f"<{prefix}arg_key>", f"<{prefix}arg_value>"
+    return "\n".join(
+        f"{call_tags[0]}{n}"
+        + "".join(
+            f"{layout}{key}{k}</{key[1:]}{layout}{value}{json_text(v)}</{value[1:]}"
+            for k, v in a.items()
+        )
+        + f"{layout}{call_tags[1]}"
+        for n, a in calls
+    )
+
+
 def json_list(calls: list[Call], open_tag: str, close_tag: str) -> str:
     return f"{open_tag}[" + ", ".join(named(calls)) + f"]{close_tag}"
 
@@ -370,6 +386,24 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     ),
     # The JSON-object input (a text input fits one string parameter only).
     "cwm": lambda c: "\n".join(f"<tool: {n}>\n{dumps(a)}\n</tool>" for n, a in c),
+    "iquest-coder-v2": lambda c: arg_key_pairs(
+        c, ("<iquestcoder_tool_call>", "</iquestcoder_tool_call>")
+    ),
+    "hyperclovax-seed-think-32b": lambda c: "\n".join(
+        f"<tool_call>{n}"
+        + "".join(
+            f"\n<arg_key>{k}</arg_key>\n<arg_value>{dumps(v)}</arg_value>" for k, v in a.items()
+        )
+        + "\n</tool_call>"
+        for n, a in c
+    ),
+    "pangu": lambda c: json_list(c, "[unused11]", "[unused12]"),
+    "rwkv": lambda c: "\n".join(f"**Tool Call:**\n```json\n{j}\n```" for j in named(c)),
+    "k2-horizon": lambda c: (
+        "<ifm|tool_calls>\n"
+        + arg_key_pairs(c, ("<ifm|tool_call>", "</ifm|tool_call>"), "ifm|", "\n")
+        + "\n</ifm|tool_calls>"
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
@@ -386,6 +420,10 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
         + "</atem:invoke>\n</atem:function_calls>"
         for n, a in c
     ),
+    # No marker: one Python call a line.
+    "granite-pythonic": lambda c: "\n".join(
+        f"{n}(" + ", ".join(f"{k}={python_literal(v)}" for k, v in a.items()) + ")" for n, a in c
+    ),
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
 #: (GigaChat 3's template writes one call message per assistant turn.)
@@ -395,6 +433,8 @@ ONE_CALL = {"harmony", "llama3-json", "internlm2", "gigachat3"}
 REQUIRED_PREFIX = {
     "minimax-m2": "The user wants an alarm.\n</think>\n\n",
     "kimi-k3": "Setting it.<|close|>response<|sep|>",
+    "k2-horizon": "The user wants an alarm.</ifm|think>\n",
+    "hyperclovax-seed-think-32b": "The user wants an alarm.</think>\n\n",
 }
 #: ... or a reasoning block it may write first.
 REASONING = {

@@ -27,6 +27,10 @@ VLLM_POOLSIDE = "https://github.com/vllm-project/vllm/blob/2a8137f637c3827eff3dd
 # Spark 3 writes them flush against the tags; vLLM has no test file for its parser,
 # the rows follow the parser's own pattern (<arg_key>k</arg_key><arg_value>v</arg_value>).
 VLLM_SPARK3 = "https://github.com/vllm-project/vllm/blob/81efe7883f30582696b69f9b9ea93c4819a8c608/vllm/tool_parsers/spark3_tool_parser.py"
+# Ling 3 writes GLM-4.7's calls (vLLM's ling3 parser subclasses its glm47_moe one).
+VLLM_LING3 = "https://github.com/vllm-project/vllm/blob/24e11f559a3376b8253037830e5384a3e0deb58b/tests/parser/engine/test_ling3.py"
+VLLM_GLM47 = "https://github.com/vllm-project/vllm/blob/14f7a27c776bd0c423bbc155b25ce21ee5a839da/tests/parser/engine/test_glm47_moe.py"
+SGLANG_LING3 = "https://github.com/sgl-project/sglang/blob/27dbce0ee7d8ae8feaa7399290b1e7bdc1edb5bc/python/sglang/srt/function_call/ling3_detector.py"
 
 
 def function(function_name: str, **types: str) -> FunctionSchema:
@@ -43,6 +47,7 @@ FUNCTIONS: list[FunctionSchema] = [
     function("send_message", recipient="string", message="string", priority="string"),
     function("set_options", flags="array", enabled="boolean", ratio="number"),
     function("write_file", content="string", mode="integer"),
+    function("ping"),
 ]
 
 SPECIAL: Call = ("special_function", {"arg1": 1})
@@ -172,6 +177,15 @@ REAL_OUTPUTS: list[Case] = [
         None,
         [("send_message", {"message": "  hi  "})],
     ),
+    # VLLM_LING3 test_ling3_tool_call_without_newline (Ling 3).
+    (
+        "vllm-ling3-no-newline",
+        "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Beijing</arg_value></tool_call>",
+        None,
+        [("get_weather", {"city": "Beijing"})],
+    ),
+    # VLLM_LING3 test_ling3_tool_call_without_args.
+    ("vllm-ling3-no-arguments", "<tool_call>ping</tool_call>", None, [("ping", {})]),
 ]
 
 MESSY_OUTPUTS: list[Case] = [
@@ -196,6 +210,16 @@ MESSY_OUTPUTS: list[Case] = [
         "<|observation|>",
         None,
         [SPECIAL],
+    ),
+]
+
+MESSY_OUTPUTS += [
+    # SGLANG_LING3: Ling 3 may write the newline after the name escaped.
+    (
+        "ling3-escaped-newline-after-the-name",
+        "<tool_call>get_weather\\n<arg_key>city</arg_key>\n<arg_value>Oslo</arg_value>\n</tool_call>",
+        None,
+        [("get_weather", {"city": "Oslo"})],
     ),
 ]
 
@@ -243,6 +267,16 @@ REASONING: list[ReasoningCase] = [
         "I'm\nthinking",
         None,
         [SPECIAL],
+    ),
+    # VLLM_GLM47 test_tool_call_without_think_end (GLM-4.7, and Ling 3 on its parser):
+    # a call ends a reasoning block that was never closed.
+    (
+        "glm-4.7-call-ends-the-thought",
+        "<think>Oslo, then.<tool_call>get_weather<arg_key>city</arg_key>"
+        "<arg_value>Oslo</arg_value></tool_call>",
+        "Oslo, then.",
+        None,
+        [("get_weather", {"city": "Oslo"})],
     ),
     (
         "a-call-in-the-thought-is-not-a-call",

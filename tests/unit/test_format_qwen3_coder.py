@@ -26,6 +26,7 @@ NAME = "qwen3-coder"
 VLLM = "https://github.com/vllm-project/vllm/blob/0054011dad3f7efb66b56f6d538d7b56cc7b7ecc/tests/tool_use/test_qwen3coder_tool_parser.py"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
 VLLM_MIMO = "https://github.com/vllm-project/vllm/blob/e3a512615bae49398676131dc250b12a9b34f899/tests/tool_parsers/test_mimov2_flash_tool_parser.py"
+VLLM_IQUEST = "https://github.com/vllm-project/vllm/blob/059c0b1060f657325edf2004c42bd4b84c4e0de5/tests/tool_parsers/test_iquest_coder_tool_parser.py"
 
 
 def function(function_name: str, **properties: dict[str, Any]) -> FunctionSchema:
@@ -60,6 +61,17 @@ FUNCTIONS: list[FunctionSchema] = [
     function("set_nullable_int", count={"type": ["integer", "null"]}),
     function("set_nullable_str", name={"type": ["string", "null"]}),
     function("set_unit", unit={"enum": ["celsius", "fahrenheit"]}),
+    function("shell_command", command={"type": "string"}, timeout_ms={"type": "integer"}),
+    function(
+        "do_it",
+        text={"type": "string"},
+        count={"type": "integer"},
+        ratio={"type": "number"},
+        flag={"type": "boolean"},
+        tags={"type": "array", "items": {"type": "string"}},
+        opts={"type": "object"},
+        numeric_str={"type": "string"},
+    ),
 ]
 
 DALLAS: Call = ("get_current_weather", {"city": "Dallas", "state": "TX", "unit": "fahrenheit"})
@@ -186,6 +198,55 @@ REAL_OUTPUTS: list[Case] = [
         "<parameter=command>pwd && ls</parameter>\n</function>\n</tool_call>",
         "Here is the result:",
         [("execute_bash", {"command": "pwd && ls"})],
+    ),
+    # VLLM_IQUEST test_non_streaming_parallel_tools: iQuest Coder (V1) writes
+    # Qwen3-Coder's calls, a newline between them (not content).
+    (
+        "vllm-iquest-coder-parallel",
+        "<tool_call>\n<function=get_current_weather>\n<parameter=city>\nDallas\n</parameter>\n"
+        "<parameter=state>\nTX\n</parameter>\n<parameter=unit>\nfahrenheit\n</parameter>\n"
+        "</function>\n</tool_call>\n"
+        "<tool_call>\n<function=get_current_weather>\n<parameter=city>\nOrlando\n</parameter>\n"
+        "<parameter=state>\nFL\n</parameter>\n<parameter=unit>\ncelsius\n</parameter>\n"
+        "</function>\n</tool_call>",
+        None,
+        [
+            ("get_current_weather", {"city": "Dallas", "state": "TX", "unit": "fahrenheit"}),
+            ("get_current_weather", {"city": "Orlando", "state": "FL", "unit": "celsius"}),
+        ],
+    ),
+    # VLLM_IQUEST _TYPED_OUTPUT: the integer typed by the schema.
+    (
+        "vllm-iquest-coder-typed",
+        "<tool_call>\n<function=shell_command>\n<parameter=command>\napt-get update\n</parameter>\n"
+        "<parameter=timeout_ms>\n300000\n</parameter>\n</function>\n</tool_call>",
+        None,
+        [("shell_command", {"command": "apt-get update", "timeout_ms": 300000})],
+    ),
+    # VLLM_IQUEST _ALL_TYPES_OUTPUT: every type; "007" stays a string.
+    (
+        "vllm-iquest-coder-all-types",
+        "<tool_call>\n<function=do_it>\n<parameter=text>\nhello\n</parameter>\n"
+        "<parameter=count>\n42\n</parameter>\n<parameter=ratio>\n3.14\n</parameter>\n"
+        "<parameter=flag>\ntrue\n</parameter>\n"
+        '<parameter=tags>\n["a", "b"]\n</parameter>\n'
+        '<parameter=opts>\n{"k": 1, "nested": [1, 2, 3]}\n</parameter>\n'
+        "<parameter=numeric_str>\n007\n</parameter>\n</function>\n</tool_call>",
+        None,
+        [
+            (
+                "do_it",
+                {
+                    "text": "hello",
+                    "count": 42,
+                    "ratio": 3.14,
+                    "flag": True,
+                    "tags": ["a", "b"],
+                    "opts": {"k": 1, "nested": [1, 2, 3]},
+                    "numeric_str": "007",
+                },
+            )
+        ],
     ),
 ]
 

@@ -80,6 +80,7 @@ _BUILTIN_MODULES = (
     "wrappers.step3",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
+    "wrappers.inkling",
 )
 
 

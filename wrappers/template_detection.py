@@ -126,6 +126,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("minimax-m1", all_of=("<beginning_of_sentence>", "<tool_calls>")),
     # StepFun Step3: <steptml:invoke> calls in a tool_calls_begin block.
     FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
+    # Thinking Machines Inkling: typed message blocks, calls after <|content_invoke_tool_json|>.
+    FormatRule("inkling", any_of=("<|content_invoke_tool_json|>",)),
     # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
     FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
     # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.

@@ -294,6 +294,13 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "hunyuan-a13b": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
     "jamba": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
     "apriel": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
+    # A call message each, named after its function; the payload's arguments are "args".
+    "inkling": lambda c: "".join(
+        f"<|message_model|>{n}<|content_invoke_tool_json|>"
+        + json.dumps({"name": n, "args": a})
+        + "<|end_message|>"
+        for n, a in c
+    ),
     "minicpm5": lambda c: "".join(
         f'<function name="{n}">'
         + "".join(f'<param name="{k}">{text_value(v)}</param>' for k, v in a.items())
@@ -348,10 +355,11 @@ REASONING = {
     "ernie4.5": "An alarm.\n</think>\n\n\n",
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",
     "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
+    "inkling": "<|message_model|><|content_thinking|>An alarm.<|end_message|>",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).
-NAMED_TRIGGERS = {"pythonic", "llama4-pythonic", "gemma"}
+NAMED_TRIGGERS = {"pythonic", "llama4-pythonic", "gemma", "inkling"}
 PROSE = "Good morning! [1] <b>bold</b> {x} call: f(x)"
 
 

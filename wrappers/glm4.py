@@ -145,7 +145,7 @@ class Glm4Wrapper(XmlArgumentsWrapper):
             close = text.find(TOOL_CALL_END, start)
             if close == -1:
                 raise WrapperParseError("a GLM <tool_call> is cut off (no </tool_call>)", text)
-            calls.append(_call(text[start + len(TOOL_CALL) : close], text))
+            calls.append(_call(text[_after_openers(text, start) : close], text))
             position = close + len(TOOL_CALL_END)
         return Extraction(content + text[position:], calls)
 
@@ -155,7 +155,7 @@ class Glm4Wrapper(XmlArgumentsWrapper):
         position = 0
         while (start := region.find(TOOL_CALL, position)) != -1:
             close = region.find(TOOL_CALL_END, start)
-            body = region[start + len(TOOL_CALL) : close if close != -1 else len(region)]
+            body = region[_after_openers(region, start) : close if close != -1 else len(region)]
             call = _call_so_far(body, schemas, complete=close != -1)
             if call is None:
                 break
@@ -188,6 +188,17 @@ def _call_so_far(
             without_partial_suffix(body[pair.end() :], ("</arg_value>",)),
         )
     return PartialCall(name, arguments_so_far(pairs, open_value, schemas.get(name), complete))
+
+
+def _after_openers(text: str, start: int) -> int:
+    """Where the call opened at ``text[start]`` begins: past any stray ``<tool_call>``
+    written right before it (vLLM issue 60703: ``text <tool_call><tool_call>name...``)."""
+    end = start + len(TOOL_CALL)
+    while True:
+        following = len(text) - len(text[end:].lstrip())
+        if not text.startswith(TOOL_CALL, following):
+            return end
+        end = following + len(TOOL_CALL)
 
 
 def _call(body: str, text: str) -> ExtractedCall:

@@ -81,6 +81,7 @@ _BUILTIN_MODULES = (
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
     "wrappers.inkling",
+    "wrappers.deepseek_v4",
 )
 
 

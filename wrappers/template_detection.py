@@ -82,7 +82,18 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("functiongemma", any_of=("<start_function_call>", "<start_function_declaration>")),
     # Gemma 4: <|tool_call>call:NAME{...}<tool_call|>, <|turn> turns.
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
-    # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
+    # DeepSeek V4.1 writes a space after the DSML token (a calls block), V4 names it tool_calls.
+    FormatRule(
+        "deepseek-v4.1",
+        all_of=("\uff5cDSML\uff5c",),
+        any_of=("\uff5cDSML\uff5c calls", "\uff5cDSML\uff5c invoke", "}} calls>", "}} invoke"),
+    ),
+    FormatRule(
+        "deepseek-v4",
+        all_of=("\uff5cDSML\uff5c",),
+        any_of=("\uff5cDSML\uff5ctool_calls", "tool_calls_block_name", "}}tool_calls>"),
+    ),
+    # DeepSeek V3.2: DSML invoke / parameter tags.
     FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
     # Tencent Hunyuan A13B: <tool_calls>[...]</tool_calls>, <|extra_0|> turn ends.
     FormatRule("hunyuan-a13b", all_of=("<tool_calls>", "<|extra_0|>")),

@@ -268,6 +268,9 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     ),
     "minimax-m2": lambda c: invokes(c, "", "minimax:tool_call", dsml=False),
     "deepseek-dsml": lambda c: invokes(c, DSML, "function_calls", dsml=True),
+    # V4 names the block tool_calls; V4.1 writes a space after the DSML token.
+    "deepseek-v4": lambda c: invokes(c, DSML, "tool_calls", dsml=True),
+    "deepseek-v4.1": lambda c: invokes(c, DSML + " ", "calls", dsml=True),
     "kimi-k2": lambda c: (
         "<|tool_calls_section_begin|>"
         + "".join(

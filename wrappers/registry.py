@@ -82,6 +82,7 @@ _BUILTIN_MODULES = (
     "wrappers.qwen25_coder",
     "wrappers.inkling",
     "wrappers.deepseek_v4",
+    "wrappers.zaya",
 )
 
 

@@ -258,6 +258,7 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     ),
     "qwen3-coder": lambda c: qwen_xml(c, "<tool_call>", "</tool_call>", "\n"),
     "seed-oss": lambda c: qwen_xml(c, "<seed:tool_call>", "</seed:tool_call>", ""),
+    "zaya": lambda c: qwen_xml(c, "<zyphra_tool_call>", "</zyphra_tool_call>", "\n"),
     "glm4": lambda c: "\n".join(
         f"<tool_call>{n}"
         + "".join(

@@ -31,6 +31,7 @@ VLLM_MIMO = "https://github.com/vllm-project/vllm/blob/e3a512615bae49398676131dc
 VLLM_STEP3P5 = "https://github.com/vllm-project/vllm/blob/abf6e929131cf145611c55f7c4a3865edf9fbcfb/tests/tool_parsers/test_step3p5_tool_parser.py"
 VLLM_QWEN36 = "https://github.com/vllm-project/vllm/blob/c164555e412e3a867d3fcfb40033020fe879596d/tests/tool_parsers/test_qwen36_bugs.py"
 VLLM_BERRYLM = "https://github.com/vllm-project/vllm/blob/2a84b9e5df2c8712dfc6727aa1c41e4de969c7ff/tests/parser/engine/test_berrylm.py"
+VLLM_NEMOTRON_V3 = "https://github.com/vllm-project/vllm/blob/25c9044a0fb7cee02443223d3887553bcb606958/tests/parser/engine/test_nemotron_v3.py"
 
 
 def function(function_name: str, **properties: dict[str, Any]) -> FunctionSchema:
@@ -69,6 +70,7 @@ FUNCTIONS: list[FunctionSchema] = [
     function("pick", items={"type": "array"}),
     function("get_weather", city={"type": "string"}, days={"type": "integer"}),
     function("write_file", path={"type": "string"}, content={"type": "string"}),
+    function("get_time", timezone={"type": "string"}),
 ]
 
 DALLAS: Call = ("get_current_weather", {"city": "Dallas", "state": "TX", "unit": "fahrenheit"})
@@ -273,6 +275,15 @@ REAL_OUTPUTS: list[Case] = [
         "<function=get_weather>\n<parameter=city>Osaka</parameter>\n</function>\n</tool_call>",
         None,
         [("get_weather", {"city": "Tokyo", "days": 3}), ("get_weather", {"city": "Osaka"})],
+    ),
+    # VLLM_NEMOTRON_V3 TestNonStreamingToolCalls.test_parallel_tool_calls (Nemotron 3 Super).
+    (
+        "vllm-nemotron-3-parallel",
+        "<tool_call>\n<function=get_weather>\n<parameter=city>Tokyo</parameter>\n</function>\n"
+        "</tool_call><tool_call>\n<function=get_time>\n<parameter=timezone>Asia/Tokyo"
+        "</parameter>\n</function>\n</tool_call>",
+        None,
+        [("get_weather", {"city": "Tokyo"}), ("get_time", {"timezone": "Asia/Tokyo"})],
     ),
     # VLLM_BERRYLM test_multiline_value: one newline on each side of a value is the layout's.
     (

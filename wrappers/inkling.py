@@ -96,13 +96,16 @@ def tool_declaration(functions: Sequence[FunctionSchema]) -> str:
 def as_think_blocks(text: str) -> str:
     """Inkling's blocks in the shape the shared reader takes.
 
-    A thinking block becomes ``<think>...</think>``, a text block its text, a
-    call block stays (marker, JSON, ``<|end_message|>``); role tokens, headers
-    and the end-of-sampling token go. Text outside any block is content, as in
-    vLLM's parser: only a name right before a content-kind token is a header.
-    A call opened inside a thinking block closes it (vLLM does the same).
+    The thinking blocks become one ``<think>...</think>`` block ahead of the
+    rest (vLLM joins them into one reasoning text too), a text block is its
+    text, a call block stays (marker, JSON, ``<|end_message|>``); role tokens,
+    headers and the end-of-sampling token go. Text outside any block is
+    content, as in vLLM's parser: only a name right before a content-kind
+    token is a header. A call opened inside a thinking block ends it (vLLM
+    does the same).
     """
     parts = _SPLIT.split(text)
+    thinking: list[str] = []
     out: list[str] = []
     state = "header"  # the model writes (or the prompt ends with) <|message_model|>
     for index, part in enumerate(parts):
@@ -110,27 +113,26 @@ def as_think_blocks(text: str) -> str:
             following = parts[index + 1] if index + 1 < len(parts) else ""
             if state == "header" and following in _KINDS and _HEADER.fullmatch(part):
                 continue
-            out.append(part)
+            (thinking if state == "thinking" else out).append(part)
         elif part == MESSAGE_MODEL:
             state = "header" if state in ("header", "between") else state
         elif part == CONTENT_THINKING:
-            if state != "thinking":
-                out.append("<think>")
             state = "thinking"
         elif part == INVOKE_TOOL_JSON:
-            out.append(("</think>" if state == "thinking" else "") + INVOKE_TOOL_JSON)
+            out.append(INVOKE_TOOL_JSON)
             state = "call"
         elif part in _VISIBLE:
-            if state == "thinking":
-                out.append("</think>")
             state = "text"
         else:  # END_MESSAGE or END_SAMPLING close whatever block is open
-            if state == "thinking":
-                out.append("</think>")
-            elif state == "call":
+            if state == "call":
                 out.append(END_MESSAGE)
             state = "between"
-    return "".join(out)
+    rest = "".join(out)
+    if not thinking and state != "thinking":
+        return rest
+    # Still thinking with nothing else written: the block stays open (streaming).
+    closed = state != "thinking" or bool(rest)
+    return "<think>" + "".join(thinking) + ("</think>" if closed else "") + rest
 
 
 class InklingWrapper(ToolFormatWrapper):

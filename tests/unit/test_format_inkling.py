@@ -160,6 +160,14 @@ REASONING: list[ReasoningCase] = [
         "hi",
         [],
     ),
+    # VLLM test_multiple_reasoning_blocks_concatenate.
+    (
+        "vllm-reasoning-blocks-join",
+        f"{THINK}one{END}{MSG_MODEL}{TEXT}mid{END}{MSG_MODEL}{THINK}two{END}",
+        "onetwo",
+        "mid",
+        [],
+    ),
     # VLLM inkling_config: a call opened inside an unclosed thinking block ends it.
     (
         "call-inside-an-unclosed-thinking-block",

@@ -36,19 +36,20 @@ way (:mod:`wrappers.deepseek_v4`); every DSML wrapper reads every spelling.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from wrappers.base import FunctionSchema
+from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
 from wrappers.conversation import Turn
 from wrappers.grammar import call_count
 from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction
-from wrappers.xml_calls import XmlArgumentsWrapper
+from wrappers.xml_calls import XmlArgumentsWrapper, typed_arguments
 
 DSML = "\uff5cDSML\uff5c"
 FUNCTION_CALLS = f"<{DSML}function_calls>"
@@ -116,6 +117,44 @@ TOOLS_INSTRUCTIONS = (
     "<think>...thinking about results</think>\n\n"
     "Here are the functions available in JSONSchema format:\n<functions>"
 )
+
+
+#: The keys DeepSeek models wrap a whole call's arguments in (vLLM issue 41240,
+#: sglang issue 38924): one DSML ``parameter name="arguments" string="false"`` holding them.
+_WRAPPER_KEYS = ("arguments", "input")
+
+
+def unwrapped(arguments: dict[str, Any], function: FunctionSchema | None) -> dict[str, Any]:
+    """``arguments``, or what the model wrapped in one ``arguments`` / ``input`` parameter.
+
+    Only where the tool has no parameter of that name: an object whose keys are
+    all the tool's is its arguments (vLLM's ``_unwrap_wrapper_args``), and a
+    single value is the argument of a tool that takes one (sglang issue 38924).
+    """
+    parameters = (function or {}).get("parameters")
+    properties = parameters.get("properties") if isinstance(parameters, dict) else None
+    if len(arguments) != 1 or not isinstance(properties, dict) or not properties:
+        return arguments
+    key, inner = next(iter(arguments.items()))
+    if key not in _WRAPPER_KEYS or key in properties:
+        return arguments
+    if isinstance(inner, str) and inner.lstrip().startswith("{"):
+        try:
+            inner = json.loads(inner)
+        except ValueError:
+            return arguments
+    if isinstance(inner, dict):
+        return typed_arguments(inner, function) if set(inner) <= set(properties) else arguments
+    if len(properties) == 1:
+        return typed_arguments({next(iter(properties)): inner}, function)
+    return arguments
+
+
+def _unwrapped_json(arguments: str, function: FunctionSchema | None) -> str:
+    value = json.loads(arguments)
+    if not isinstance(value, dict):
+        return arguments
+    return json.dumps(unwrapped(value, function), ensure_ascii=False)
 
 
 def tools_block(functions: Sequence[FunctionSchema]) -> str:
@@ -188,8 +227,29 @@ class DeepSeekDSMLWrapper(XmlArgumentsWrapper):
     def extract_calls(self, text: str) -> Extraction:
         return extract_invokes(text, form_of(text, self.form))
 
+    def parse(
+        self,
+        raw: str,
+        functions: Sequence[FunctionSchema],
+        options: RenderOptions | None = None,
+    ) -> ParsedOutput:
+        parsed = super().parse(raw, functions, options)
+        by_name = {f.get("name"): f for f in functions}
+        calls = [
+            dataclasses.replace(
+                call, arguments=_unwrapped_json(call.arguments, by_name.get(call.name))
+            )
+            for call in parsed.tool_calls
+        ]
+        return dataclasses.replace(parsed, tool_calls=calls)
+
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return invokes_so_far(region, form_of(region, self.form), functions)
+        # Each call is complete here (it leaves whole at its </invoke>): unwrap it as parse does.
+        by_name = {f.get("name"): f for f in functions}
+        return [
+            PartialCall(call.name, _unwrapped_json(call.arguments, by_name.get(call.name)))
+            for call in invokes_so_far(region, form_of(region, self.form), functions)
+        ]
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -24,6 +24,12 @@ VLLM_V4 = "https://github.com/vllm-project/vllm/blob/023f36c62e71a247a9bacb7eb4c
 VLLM_V41 = "https://github.com/vllm-project/vllm/blob/a7092f1e512ad76c6b0a378903d4ccb77e54af47/tests/parser/engine/test_deepseek_v41.py"
 ENCODER = "https://github.com/vllm-project/vllm/blob/591f7b5eab1ab5be7e9a893926ebaa486974fea6/vllm/tokenizers/deepseek_v4_encoding.py"
 ENCODER_V41 = "https://github.com/vllm-project/vllm/blob/6394ab4d1ab21fad703c6f9163612b5c7f9a2512/vllm/tokenizers/deepseek_v41_encoding.py"
+# DeepSeek V4 wrapping a call's arguments in one "arguments" parameter: the minimal case in
+# vLLM's fix, and the scalar variant reported against sglang.
+VLLM_WRAPPED = (
+    "https://github.com/vllm-project/vllm/pull/41241 (comment of 2026-05-06; issue 41240)"
+)
+SGLANG_WRAPPED = "https://github.com/sgl-project/sglang/issues/38924"
 
 TC = "<｜DSML｜tool_calls>"
 TC_END = "</｜DSML｜tool_calls>"
@@ -41,6 +47,8 @@ FUNCTIONS: list[FunctionSchema] = [
     function("get_weather", location={"type": "string"}, unit={"type": "string"}),
     function("search", query={"type": "string"}),
     function("add", x={"type": "number"}, y={"type": "number"}),
+    function("run_command", command={"type": "string"}),
+    function("forward", arguments={"type": "string"}),
 ]
 
 
@@ -98,6 +106,36 @@ MESSY_OUTPUTS: list[Case] = [
         build_tool_call("search", {"query": "vllm"}).replace("tool_calls", "function_calls"),
         None,
         [("search", {"query": "vllm"})],
+    ),
+    # VLLM_WRAPPED: the whole arguments object in one "arguments" parameter.
+    (
+        "vllm-arguments-wrapper",
+        f'{TC}{INV}get_weather">{PARAM}arguments" string="false">{{"location":"Beijing"}}'
+        f"{PARAM_END}{INV_END}{TC_END}",
+        None,
+        [("get_weather", {"location": "Beijing"})],
+    ),
+    # SGLANG_WRAPPED: the scalar variant, for a tool that takes one argument.
+    (
+        "sglang-scalar-arguments-wrapper",
+        f'{TC}\n{INV}run_command">\n{PARAM}arguments" string="true">ls -la{PARAM_END}\n'
+        f"{INV_END}\n{TC_END}",
+        None,
+        [("run_command", {"command": "ls -la"})],
+    ),
+    (
+        "input-wrapper-as-json-text",
+        f'{TC}\n{INV}add">\n{PARAM}input" string="true">{{"x": 1.5, "y": "2"}}{PARAM_END}\n'
+        f"{INV_END}\n{TC_END}",
+        None,
+        [("add", {"x": 1.5, "y": 2})],
+    ),
+    # A tool whose parameter is called "arguments" keeps it.
+    (
+        "a-real-arguments-parameter",
+        f'{TC}\n{INV}forward">\n{PARAM}arguments" string="true">-v{PARAM_END}\n{INV_END}\n{TC_END}',
+        None,
+        [("forward", {"arguments": "-v"})],
     ),
     (
         "invokes-without-their-block",

@@ -83,6 +83,7 @@ _BUILTIN_MODULES = (
     "wrappers.inkling",
     "wrappers.deepseek_v4",
     "wrappers.zaya",
+    "wrappers.mirothinker",
 )
 
 

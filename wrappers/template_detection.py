@@ -121,6 +121,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("seed-oss", any_of=("<seed:tool_call>",)),
     # GLM 4.5+ (and templates copying it): <tool_call>name<arg_key>k</arg_key><arg_value>...
     FormatRule("glm4", any_of=("<arg_key>",)),
+    # MiroMind MiroThinker: MCP-style <use_mcp_tool> blocks (its template also shows <tool_call>).
+    FormatRule("mirothinker", any_of=("<use_mcp_tool>",)),
     # Zyphra ZAYA1: Qwen3-Coder's calls in <zyphra_tool_call> tags.
     FormatRule("zaya", any_of=("<zyphra_tool_call>",)),
     # Qwen3-Coder, Qwen 3.5, Nemotron 3: <function=name><parameter=k>v</parameter></function>.

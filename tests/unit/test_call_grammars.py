@@ -259,6 +259,12 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "qwen3-coder": lambda c: qwen_xml(c, "<tool_call>", "</tool_call>", "\n"),
     "seed-oss": lambda c: qwen_xml(c, "<seed:tool_call>", "</seed:tool_call>", ""),
     "zaya": lambda c: qwen_xml(c, "<zyphra_tool_call>", "</zyphra_tool_call>", "\n"),
+    # One block per call, the server the template files the tool under.
+    "mirothinker": lambda c: "\n".join(
+        f"<use_mcp_tool>\n<server_name>generic-extras</server_name>\n<tool_name>{n}</tool_name>\n"
+        f"<arguments>\n{json.dumps(a)}\n</arguments>\n</use_mcp_tool>"
+        for n, a in c
+    ),
     "glm4": lambda c: "\n".join(
         f"<tool_call>{n}"
         + "".join(
@@ -360,6 +366,7 @@ REASONING = {
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",
     "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
     "inkling": "<|message_model|><|content_thinking|>An alarm.<|end_message|>",
+    "mirothinker": "<think>\nAn alarm.\n</think>\n\n",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).

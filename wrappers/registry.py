@@ -84,6 +84,10 @@ _BUILTIN_MODULES = (
     "wrappers.deepseek_v4",
     "wrappers.zaya",
     "wrappers.mirothinker",
+    "wrappers.dots",
+    "wrappers.solar_open2",
+    "wrappers.plamo3",
+    "wrappers.cwm",
 )
 
 

@@ -143,6 +143,14 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
     # Thinking Machines Inkling: typed message blocks, calls after <|content_invoke_tool_json|>.
     FormatRule("inkling", any_of=("<|content_invoke_tool_json|>",)),
+    # dots.llm: <invoke> calls in <dots_function_call> blocks.
+    FormatRule("dots", any_of=("<dots_function_call>",)),
+    # Upstage Solar Open 2: <|tool_call:start|>name, <|tool_arg:start|>k<|tool_arg:value|>v.
+    FormatRule("solar-open2", any_of=("<|tool_call:start|>", "<|tool_arg:value|>")),
+    # PLaMo 3: <|plamo:begin_tool_requests:plamo|> requests with JSON arguments.
+    FormatRule("plamo3", any_of=("<|plamo:begin_tool_request", "plamo:begin_tool_name")),
+    # Meta CWM: <tool: NAME> blocks, results in "tool: NAME" turns (Llama 3 headers).
+    FormatRule("cwm", any_of=("<tool: ",)),
     # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
     FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
     # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.

@@ -19,7 +19,9 @@ import pytest
 from tests.unit import (
     test_format_apertus,
     test_format_apriel,
+    test_format_cwm,
     test_format_deepseek_dsml,
+    test_format_dots,
     test_format_ernie45,
     test_format_functiongemma,
     test_format_gemma4,
@@ -40,7 +42,9 @@ from tests.unit import (
     test_format_minimax_m1,
     test_format_nemotron,
     test_format_olmo3,
+    test_format_plamo3,
     test_format_qwen25_coder,
+    test_format_solar_open2,
     test_format_step3,
     test_format_xlam,
 )
@@ -75,6 +79,10 @@ PARALLEL = [
     (test_format_minimax_m1, "vllm-parallel"),
     (test_format_hyperclovax, "vllm-parallel"),
     (test_format_qwen25_coder, "vllm-parallel"),
+    (test_format_dots, "vllm-invokes-and-json-block"),
+    (test_format_solar_open2, "vllm-parallel"),
+    (test_format_plamo3, "vllm-parallel"),
+    (test_format_cwm, "vllm-function-label-parallel"),
 ]
 
 

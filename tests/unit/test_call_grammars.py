@@ -337,6 +337,39 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "lfm2": lambda c: f"<|tool_call_start|>{python_list(c)}<|tool_call_end|>",
     "gemma4": lambda c: gemma(c, "<|tool_call>", "<tool_call|>", '<|"|>'),
     "functiongemma": lambda c: gemma(c, "<start_function_call>", "<end_function_call>", "<escape>"),
+    # Non-string values as JSON.
+    "dots": lambda c: (
+        "<dots_function_call>\n"
+        + "".join(
+            f'<invoke name="{n}">\n'
+            + "".join(f'<parameter name="{k}">{json_text(v)}</parameter>\n' for k, v in a.items())
+            + "</invoke>\n"
+            for n, a in c
+        )
+        + "</dots_function_call>"
+    ),
+    "solar-open2": lambda c: "\n".join(
+        f"<|tool_call:start|>{n}\n"
+        + "".join(
+            f"<|tool_arg:start|>{k}<|tool_arg:value|>{json_text(v)}<|tool_arg:end|>\n"
+            for k, v in a.items()
+        )
+        + "<|tool_call:end|>"
+        for n, a in c
+    ),
+    "plamo3": lambda c: (
+        "<|plamo:begin_tool_requests:plamo|>"
+        + "".join(
+            f"<|plamo:begin_tool_request:plamo|><|plamo:begin_tool_name:plamo|>{n}"
+            "<|plamo:end_tool_name:plamo|><|plamo:begin_tool_arguments:plamo|>"
+            f"<|plamo:constrain|>json<|plamo:msg|>{dumps(a)}<|plamo:end_tool_arguments:plamo|>"
+            "<|plamo:end_tool_request:plamo|>"
+            for n, a in c
+        )
+        + "<|plamo:end_tool_requests:plamo|>"
+    ),
+    # The JSON-object input (a text input fits one string parameter only).
+    "cwm": lambda c: "\n".join(f"<tool: {n}>\n{dumps(a)}\n</tool>" for n, a in c),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
@@ -367,6 +400,8 @@ REASONING = {
     "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
     "inkling": "<|message_model|><|content_thinking|>An alarm.<|end_message|>",
     "mirothinker": "<think>\nAn alarm.\n</think>\n\n",
+    "solar-open2": "<|think:start|>An alarm.<|think:end|>",
+    "plamo3": "<|plamo:begin_think:plamo|>An alarm.<|plamo:end_think:plamo|>",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).

@@ -24,6 +24,11 @@ VLLM = "https://github.com/vllm-project/vllm/blob/13e48c2bd449aafc4b60d0783d30e0
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
 VLLM_GLM47 = "https://github.com/vllm-project/vllm/blob/a6bac3a65f7ff0772bfb03e03c0376c5e5a9ad01/tests/tool_parsers/test_glm47_moe_tool_parser.py"
 VLLM_GLM47_STRAY = "https://github.com/vllm-project/vllm/blob/6acf0c21a7fdac47e7781c7cf626830540ea485f/tests/parser/engine/test_glm47_stray_tool_call.py"
+# Poolside's models write GLM's calls (vLLM's poolside_v1 parser).
+VLLM_POOLSIDE = "https://github.com/vllm-project/vllm/blob/2a8137f637c3827eff3dd1a61223274e67fb8851/tests/tool_parsers/test_poolside_v1_tool_parser.py"
+# Spark 3 writes them flush against the tags; vLLM has no test file for its parser,
+# the rows follow the parser's own pattern (<arg_key>k</arg_key><arg_value>v</arg_value>).
+VLLM_SPARK3 = "https://github.com/vllm-project/vllm/blob/81efe7883f30582696b69f9b9ea93c4819a8c608/vllm/tool_parsers/spark3_tool_parser.py"
 
 
 def function(function_name: str, **types: str) -> FunctionSchema:
@@ -40,6 +45,7 @@ FUNCTIONS: list[FunctionSchema] = [
     function("send_message", recipient="string", message="string", priority="string"),
     function("set_options", flags="array", enabled="boolean", ratio="number"),
     function("get_current_date"),
+    function("write_file", content="string", mode="integer"),
 ]
 
 SPECIAL: Call = ("special_function", {"arg1": 1})
@@ -56,6 +62,9 @@ BEIJING_CALL = (
     "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Beijing</arg_value>\n"
     "<arg_key>date</arg_key>\n<arg_value>2025-08-01</arg_value>\n</tool_call>"
 )
+
+# VLLM_POOLSIDE's _write_file_tool content.
+CODE = "    def f():\n        return 1\n"
 
 REAL_OUTPUTS: list[Case] = [
     # VLLM test_extract_tool_calls "single_tool_call" (GLM-4.5).
@@ -162,6 +171,53 @@ REAL_OUTPUTS: list[Case] = [
         None,
         [("get_current_date", {})],
     ),
+    # VLLM_POOLSIDE test_string_arg_preserves_whitespace: the indent stays (vLLM also keeps
+    # the value's last newline; fcproxy drops one newline around a value as layout).
+    (
+        "vllm-poolside-code-value",
+        f"<tool_call>write_file\n<arg_key>content</arg_key>\n<arg_value>{CODE}</arg_value>\n"
+        "</tool_call>",
+        None,
+        [("write_file", {"content": CODE.removesuffix("\n")})],
+    ),
+    # VLLM_POOLSIDE test_non_string_arg_still_deserialized: " 420 " is the integer.
+    (
+        "vllm-poolside-padded-integer",
+        "<tool_call>write_file\n<arg_key>content</arg_key>\n<arg_value>hi</arg_value>\n"
+        "<arg_key>mode</arg_key>\n<arg_value> 420 </arg_value>\n</tool_call>",
+        None,
+        [("write_file", {"content": "hi", "mode": 420})],
+    ),
+    # VLLM_POOLSIDE test_no_newline_after_name_non_streaming.
+    (
+        "vllm-poolside-flush",
+        "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Paris</arg_value></tool_call>",
+        None,
+        [("get_weather", {"city": "Paris"})],
+    ),
+    # VLLM_POOLSIDE test_function_name_with_internal_whitespace_still_parses.
+    (
+        "vllm-poolside-spaced-name",
+        "<tool_call>  get weather  <arg_key>city</arg_key><arg_value>Paris</arg_value></tool_call>",
+        None,
+        [("get weather", {"city": "Paris"})],
+    ),
+    # VLLM_SPARK3's format: parallel calls flush against the tags, JSON values typed.
+    (
+        "spark3-parallel",
+        "Checking.<tool_call>get_weather<arg_key>city</arg_key><arg_value>Oslo</arg_value>"
+        '</tool_call><tool_call>set_options<arg_key>flags</arg_key><arg_value>["a"]</arg_value>'
+        "<arg_key>enabled</arg_key><arg_value>false</arg_value></tool_call>",
+        "Checking.",
+        [("get_weather", {"city": "Oslo"}), ("set_options", {"flags": ["a"], "enabled": False})],
+    ),
+    # VLLM_SPARK3 keeps a string value as written (no strip).
+    (
+        "spark3-spaces-kept",
+        "<tool_call>send_message<arg_key>message</arg_key><arg_value>  hi  </arg_value></tool_call>",
+        None,
+        [("send_message", {"message": "  hi  "})],
+    ),
 ]
 
 MESSY_OUTPUTS: list[Case] = [
@@ -231,6 +287,10 @@ BROKEN: list[tuple[str, str]] = [
         "<arg_key>incomplete_arg\n<arg_value>value</arg_value>\n</tool_call>",
     ),
     ("hermes-json-inside", '<tool_call>\n{"name": "get_weather", "arguments": {}}\n</tool_call>'),
+    # VLLM_POOLSIDE test_whitespace_only_tool_call_name_is_rejected and
+    # test_whitespace_padded_tool_call_is_not_quadratic: no name (vLLM leaves them as content).
+    ("vllm-poolside-blank-name", "<tool_call>   </tool_call>"),
+    ("vllm-poolside-padded-junk", "<tool_call>" + " " * 4096 + "<x</tool_call>"),
 ]
 
 REASONING: list[ReasoningCase] = [

@@ -133,7 +133,7 @@ def extract_calls(text: str, tags: ArgKeyTags, other: OtherBody | None = None) -
         close = text.find(tags.call_close, start)
         if close == -1:
             raise WrapperParseError(f"a {tags.call_open} is cut off (no {tags.call_close})", text)
-        body = text[start + len(tags.call_open) : close]
+        body = text[_after_openers(text, start, tags.call_open) : close]
         found = other(body) if other is not None else None
         calls.extend(found if found is not None else [read_call(body, text, tags)])
         position = close + len(tags.call_close)
@@ -152,7 +152,9 @@ def calls_so_far(
     position = 0
     while (start := region.find(tags.call_open, position)) != -1:
         close = region.find(tags.call_close, start)
-        body = region[start + len(tags.call_open) : close if close != -1 else len(region)]
+        body = region[
+            _after_openers(region, start, tags.call_open) : close if close != -1 else len(region)
+        ]
         if other is not None and body.lstrip().startswith(("{", "[")):
             # A JSON body's calls come whole, once it is closed.
             found = other(body) if close != -1 else None
@@ -167,6 +169,17 @@ def calls_so_far(
             break
         position = close + len(tags.call_close)
     return calls
+
+
+def _after_openers(text: str, start: int, opener: str) -> int:
+    """Where the call opened at ``text[start]`` begins: past any stray opener written
+    right before it (vLLM issue 60703: ``text <tool_call><tool_call>name...``)."""
+    end = start + len(opener)
+    while True:
+        following = len(text) - len(text[end:].lstrip())
+        if not text.startswith(opener, following):
+            return end
+        end = following + len(opener)
 
 
 def _call_so_far(

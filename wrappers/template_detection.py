@@ -84,7 +84,18 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("functiongemma", any_of=("<start_function_call>", "<start_function_declaration>")),
     # Gemma 4: <|tool_call>call:NAME{...}<tool_call|>, <|turn> turns.
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
-    # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
+    # DeepSeek V4.1 writes a space after the DSML token (a calls block), V4 names it tool_calls.
+    FormatRule(
+        "deepseek-v4.1",
+        all_of=("\uff5cDSML\uff5c",),
+        any_of=("\uff5cDSML\uff5c calls", "\uff5cDSML\uff5c invoke", "}} calls>", "}} invoke"),
+    ),
+    FormatRule(
+        "deepseek-v4",
+        all_of=("\uff5cDSML\uff5c",),
+        any_of=("\uff5cDSML\uff5ctool_calls", "tool_calls_block_name", "}}tool_calls>"),
+    ),
+    # DeepSeek V3.2: DSML invoke / parameter tags.
     FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
     # Tencent Hunyuan A13B: <tool_calls>[...]</tool_calls>, <|extra_0|> turn ends.
     FormatRule("hunyuan-a13b", all_of=("<tool_calls>", "<|extra_0|>")),
@@ -128,6 +139,10 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("hyperclovax-seed-think-32b", all_of=("<|im_start|>", "<arg_key>")),
     # GLM 4.5+ (and templates copying it): <tool_call>name<arg_key>k</arg_key><arg_value>...
     FormatRule("glm4", any_of=("<arg_key>",)),
+    # MiroMind MiroThinker: MCP-style <use_mcp_tool> blocks (its template also shows <tool_call>).
+    FormatRule("mirothinker", any_of=("<use_mcp_tool>",)),
+    # Zyphra ZAYA1: Qwen3-Coder's calls in <zyphra_tool_call> tags.
+    FormatRule("zaya", any_of=("<zyphra_tool_call>",)),
     # Qwen3-Coder, Qwen 3.5, Nemotron 3: <function=name><parameter=k>v</parameter></function>.
     FormatRule("qwen3-coder", all_of=("<function=", "<parameter=")),
     # Functionary v3.2 (>>>recipient) and v3.1 (<function=name>{...}</function> on Llama 3.1).
@@ -146,6 +161,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
     # StepFun Step-Audio 2: tools in a tool_json_schemas turn, <tool_call>function\nNAME\n{...}.
     FormatRule("step-audio-2", any_of=("tool_json_schemas",)),
+    # Thinking Machines Inkling: typed message blocks, calls after <|content_invoke_tool_json|>.
+    FormatRule("inkling", any_of=("<|content_invoke_tool_json|>",)),
     # dots.llm: <invoke> calls in <dots_function_call> blocks.
     FormatRule("dots", any_of=("<dots_function_call>",)),
     # Upstage Solar Open 2: <|tool_call:start|>name, <|tool_arg:start|>k<|tool_arg:value|>v.

@@ -68,6 +68,8 @@ def parse_function_block(text: str, start: int) -> tuple[ExtractedCall, int]:
     if name_end == -1:
         raise WrapperParseError("a <function= tag is not closed", text)
     name = text[start + len(FUNCTION_OPEN) : name_end].strip()
+    if (unclosed := _unclosed_header(name)) is not None:
+        return ExtractedCall(name=unclosed, arguments={}), name_end + 1
     close = text.find(FUNCTION_CLOSE, name_end)
     if not name or close == -1:
         raise WrapperParseError(f"the call to {name or '?'} is cut off (no </function>)", text)
@@ -81,6 +83,17 @@ def parse_function_block(text: str, start: int) -> tuple[ExtractedCall, int]:
             value_end = next_start
         arguments[match.group(1).strip()] = strip_layout_newlines(body[match.end() : value_end])
     return ExtractedCall(name=name, arguments=arguments), close + len(FUNCTION_CLOSE)
+
+
+def _unclosed_header(header: str) -> str | None:
+    """The name of ``<function=name</function>``, a header the model never closed.
+
+    Such a call ends at its ``</function>`` with no arguments (as vLLM's BerryLM
+    parser reads it) rather than swallowing the next call's block.
+    """
+    if header.endswith(FUNCTION_CLOSE[:-1]) and "<" in header:
+        return header[: header.index("<")].strip()
+    return None
 
 
 def extract_function_blocks(text: str, open_tag: str, close_tag: str) -> Extraction:
@@ -125,6 +138,10 @@ def function_blocks_so_far(
         name = text[start + len(FUNCTION_OPEN) : name_end].strip() if name_end != -1 else ""
         if not name:
             break
+        if (unclosed := _unclosed_header(name)) is not None:
+            calls.append(PartialCall(unclosed, "{}"))
+            position = name_end + 1
+            continue
         close = text.find(FUNCTION_CLOSE, name_end)
         body = text[name_end + 1 : close if close != -1 else len(text)]
         pairs, open_value = _parameters_so_far(body, complete=close != -1)

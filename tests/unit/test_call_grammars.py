@@ -277,6 +277,13 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     ),
     "qwen3-coder": lambda c: qwen_xml(c, "<tool_call>", "</tool_call>", "\n"),
     "seed-oss": lambda c: qwen_xml(c, "<seed:tool_call>", "</seed:tool_call>", ""),
+    "zaya": lambda c: qwen_xml(c, "<zyphra_tool_call>", "</zyphra_tool_call>", "\n"),
+    # One block per call, the server the template files the tool under.
+    "mirothinker": lambda c: "\n".join(
+        f"<use_mcp_tool>\n<server_name>generic-extras</server_name>\n<tool_name>{n}</tool_name>\n"
+        f"<arguments>\n{json.dumps(a)}\n</arguments>\n</use_mcp_tool>"
+        for n, a in c
+    ),
     "glm4": lambda c: "\n".join(
         f"<tool_call>{n}"
         + "".join(
@@ -287,6 +294,9 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     ),
     "minimax-m2": lambda c: invokes(c, "", "minimax:tool_call", dsml=False),
     "deepseek-dsml": lambda c: invokes(c, DSML, "function_calls", dsml=True),
+    # V4 names the block tool_calls; V4.1 writes a space after the DSML token.
+    "deepseek-v4": lambda c: invokes(c, DSML, "tool_calls", dsml=True),
+    "deepseek-v4.1": lambda c: invokes(c, DSML + " ", "calls", dsml=True),
     "kimi-k2": lambda c: (
         "<|tool_calls_section_begin|>"
         + "".join(
@@ -313,6 +323,13 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "hunyuan-a13b": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
     "jamba": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
     "apriel": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
+    # A call message each, named after its function; the payload's arguments are "args".
+    "inkling": lambda c: "".join(
+        f"<|message_model|>{n}<|content_invoke_tool_json|>"
+        + json.dumps({"name": n, "args": a})
+        + "<|end_message|>"
+        for n, a in c
+    ),
     "minicpm5": lambda c: "".join(
         f'<function name="{n}">'
         + "".join(f'<param name="{k}">{text_value(v)}</param>' for k, v in a.items())
@@ -449,12 +466,14 @@ REASONING = {
     "ernie4.5": "An alarm.\n</think>\n\n\n",
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",
     "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
+    "inkling": "<|message_model|><|content_thinking|>An alarm.<|end_message|>",
+    "mirothinker": "<think>\nAn alarm.\n</think>\n\n",
     "solar-open2": "<|think:start|>An alarm.<|think:end|>",
     "plamo3": "<|plamo:begin_think:plamo|>An alarm.<|plamo:end_think:plamo|>",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).
-NAMED_TRIGGERS = {"pythonic", "llama4-pythonic", "gemma"}
+NAMED_TRIGGERS = {"pythonic", "llama4-pythonic", "gemma", "inkling"}
 PROSE = "Good morning! [1] <b>bold</b> {x} call: f(x)"
 
 

@@ -22,6 +22,8 @@ NAME = "glm4"
 # Sources of the real outputs below.
 VLLM = "https://github.com/vllm-project/vllm/blob/13e48c2bd449aafc4b60d0783d30e072f3201805/tests/tool_use/test_glm4_moe_tool_parser.py"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
+VLLM_GLM47 = "https://github.com/vllm-project/vllm/blob/a6bac3a65f7ff0772bfb03e03c0376c5e5a9ad01/tests/tool_parsers/test_glm47_moe_tool_parser.py"
+VLLM_GLM47_STRAY = "https://github.com/vllm-project/vllm/blob/6acf0c21a7fdac47e7781c7cf626830540ea485f/tests/parser/engine/test_glm47_stray_tool_call.py"
 # Poolside's models write GLM's calls (vLLM's poolside_v1 parser).
 VLLM_POOLSIDE = "https://github.com/vllm-project/vllm/blob/2a8137f637c3827eff3dd1a61223274e67fb8851/tests/tool_parsers/test_poolside_v1_tool_parser.py"
 # Spark 3 writes them flush against the tags; vLLM has no test file for its parser,
@@ -46,6 +48,7 @@ FUNCTIONS: list[FunctionSchema] = [
     function("special_function_with_opt", arg1="integer", arg2="integer"),
     function("send_message", recipient="string", message="string", priority="string"),
     function("set_options", flags="array", enabled="boolean", ratio="number"),
+    function("get_current_date"),
     function("write_file", content="string", mode="integer"),
     function("ping"),
 ]
@@ -130,6 +133,49 @@ REAL_OUTPUTS: list[Case] = [
         None,
         [SPECIAL, ("special_function_with_opt", {"arg1": 1, "arg2": 2})],
     ),
+    # VLLM_GLM47 (GLM-4.7's parser) test_zero_arg_inline: a call without arguments, one line.
+    (
+        "vllm-glm4.7-zero-args",
+        "<tool_call>get_current_date</tool_call>",
+        None,
+        [("get_current_date", {})],
+    ),
+    # VLLM_GLM47 test_zero_arg_newline.
+    (
+        "vllm-glm4.7-zero-args-newline",
+        "<tool_call>get_current_date\n</tool_call>",
+        None,
+        [("get_current_date", {})],
+    ),
+    # VLLM_GLM47 test_args_same_line: GLM-4.7 writes no line breaks.
+    (
+        "vllm-glm4.7-same-line",
+        "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Beijing</arg_value></tool_call>",
+        None,
+        [("get_weather", {"city": "Beijing"})],
+    ),
+    # VLLM_GLM47 test_content_before.
+    (
+        "vllm-glm4.7-content-before",
+        "Checking.<tool_call>get_current_date</tool_call>",
+        "Checking.",
+        [("get_current_date", {})],
+    ),
+    # VLLM_GLM47 test_multiple.
+    (
+        "vllm-glm4.7-parallel",
+        "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Beijing</arg_value></tool_call>"
+        "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Shanghai</arg_value></tool_call>",
+        None,
+        [("get_weather", {"city": "Beijing"}), ("get_weather", {"city": "Shanghai"})],
+    ),
+    # VLLM_GLM47 test_whitespace_content_none: blank text before the call is no content.
+    (
+        "vllm-glm4.7-blank-before",
+        "  \n  <tool_call>get_current_date</tool_call>",
+        None,
+        [("get_current_date", {})],
+    ),
     # VLLM_POOLSIDE test_string_arg_preserves_whitespace: the indent stays (vLLM also keeps
     # the value's last newline; fcproxy drops one newline around a value as layout).
     (
@@ -189,6 +235,28 @@ REAL_OUTPUTS: list[Case] = [
 ]
 
 MESSY_OUTPUTS: list[Case] = [
+    # VLLM_GLM47_STRAY test_two_stray_then_real / test_stray_with_args (vLLM issue 60703):
+    # a stray opener right before the call is not a call of its own.
+    (
+        "vllm-glm4.7-stray-openers",
+        "text <tool_call><tool_call>get_current_date</tool_call>",
+        "text",
+        [("get_current_date", {})],
+    ),
+    (
+        "vllm-glm4.7-stray-opener-with-arguments",
+        "prose <tool_call><tool_call>get_weather<arg_key>city</arg_key><arg_value>BJ</arg_value>"
+        "</tool_call>",
+        "prose",
+        [("get_weather", {"city": "BJ"})],
+    ),
+    # VLLM_GLM47_STRAY test_stray_then_real_call.
+    (
+        "vllm-glm4.7-opener-in-prose",
+        "Fetching. I will issue a <tool_call>get_current_date</tool_call>",
+        "Fetching. I will issue a",
+        [("get_current_date", {})],
+    ),
     (
         "json-values-as-glm-writes-them",
         '<tool_call>set_options\n<arg_key>flags</arg_key>\n<arg_value>["a", "b"]</arg_value>\n'

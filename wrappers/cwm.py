@@ -30,7 +30,6 @@ at hand; docs/wrappers.md says so too.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Sequence
@@ -38,8 +37,6 @@ from typing import Any, ClassVar
 
 from wrappers.base import (
     FunctionSchema,
-    ParsedOutput,
-    RenderOptions,
     WrapperParseError,
     arguments_as_json_string,
 )
@@ -202,19 +199,12 @@ class CwmWrapper(ToolFormatWrapper):
     def extract_calls(self, text: str) -> Extraction:
         return extract_cwm_calls(text)
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        parsed = super().parse(raw, functions, options)
-        by_name = {f.get("name"): f for f in functions}
-        calls = [
-            dataclasses.replace(call, arguments=_typed(call.name, call.arguments, by_name))
-            for call in parsed.tool_calls
-        ]
-        return dataclasses.replace(parsed, tool_calls=calls)
+    def type_arguments(self, arguments: str, function: FunctionSchema | None) -> str:
+        """``arguments`` (JSON) with a text input under the tool's own parameter."""
+        value = json.loads(arguments)
+        if not isinstance(value, dict):
+            return arguments
+        return json.dumps(arguments_for(value, function), ensure_ascii=False)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         # A call leaves whole at its </tool>; text between calls: parse() decides.
@@ -228,16 +218,10 @@ class CwmWrapper(ToolFormatWrapper):
             call = _call(match)
             if call is not None:
                 arguments = arguments_as_json_string(call.arguments)
-                calls.append(PartialCall(call.name, _typed(call.name, arguments, by_name)))
+                calls.append(
+                    PartialCall(call.name, self.type_arguments(arguments, by_name.get(call.name)))
+                )
         return calls
-
-
-def _typed(name: str, arguments: str, by_name: dict[Any, FunctionSchema]) -> str:
-    """``arguments`` (JSON) with a text input under the tool's own parameter."""
-    value = json.loads(arguments)
-    if not isinstance(value, dict):
-        return arguments
-    return json.dumps(arguments_for(value, by_name.get(name)), ensure_ascii=False)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -36,13 +36,12 @@ way (:mod:`wrappers.deepseek_v4`); every DSML wrapper reads every spelling.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import call_count
 from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
@@ -228,21 +227,9 @@ class DeepSeekDSMLWrapper(XmlArgumentsWrapper):
     def extract_calls(self, text: str) -> Extraction:
         return extract_invokes(text, form_of(text, self.form))
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        parsed = super().parse(raw, functions, options)
-        by_name = {f.get("name"): f for f in functions}
-        calls = [
-            dataclasses.replace(
-                call, arguments=_unwrapped_json(call.arguments, by_name.get(call.name))
-            )
-            for call in parsed.tool_calls
-        ]
-        return dataclasses.replace(parsed, tool_calls=calls)
+    def type_arguments(self, arguments: str, function: FunctionSchema | None) -> str:
+        # Typed as every XML-text format's, then one lone arguments/input parameter unwrapped.
+        return _unwrapped_json(super().type_arguments(arguments, function), function)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         # Each call is complete here (it leaves whole at its </invoke>): unwrap it as parse does.

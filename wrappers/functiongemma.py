@@ -21,19 +21,18 @@ text values are typed by the request's schema.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.gemma4 import Gemma4Wrapper, declare_function
 from wrappers.gemma_values import write_arguments, write_value
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall
-from wrappers.xml_calls import typed_arguments
+from wrappers.xml_calls import schema_typed_json, typed_arguments
 
 ESCAPE = "<escape>"
 CALL = "<start_function_call>"
@@ -86,25 +85,8 @@ class FunctionGemmaWrapper(Gemma4Wrapper):
             out += f"<start_of_turn>user\n{(turn.content or '').strip()}{END_OF_TURN}\n"
         return out + "<start_of_turn>model\n"
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        parsed = super().parse(raw, functions, options)
-        by_name = {f.get("name"): f for f in functions}
-        calls = [
-            dataclasses.replace(
-                call,
-                arguments=json.dumps(
-                    typed_arguments(json.loads(call.arguments), by_name.get(call.name)),
-                    ensure_ascii=False,
-                ),
-            )
-            for call in parsed.tool_calls
-        ]
-        return dataclasses.replace(parsed, tool_calls=calls)
+    def type_arguments(self, arguments: str, function: FunctionSchema | None) -> str:
+        return schema_typed_json(arguments, function)
 
     def partial_call(self, call: ExtractedCall, functions: Sequence[FunctionSchema]) -> PartialCall:
         schema = next((f for f in functions if f.get("name") == call.name), None)

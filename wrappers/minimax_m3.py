@@ -23,20 +23,19 @@ following M2's template with M3's tokens.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
+from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord
 from wrappers.grammar import GrammarBuilder, call_count, calls_grammar, literal
 from wrappers.minimax import MiniMaxM2Wrapper
 from wrappers.minimax_m3_values import NS, arguments_rule, read_arguments, to_xml, typed_arguments
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, without_partial_suffix
-from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
+from wrappers.tool_format import ExtractedCall, Extraction
 
 TOOL_CALL = f"{NS}<tool_call>"
 TOOL_CALL_END = f"{NS}</tool_call>"
@@ -155,26 +154,9 @@ class MiniMaxM3Wrapper(MiniMaxM2Wrapper):
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
         return m3_calls_so_far(region, functions)
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
+    def type_arguments(self, arguments: str, function: FunctionSchema | None) -> str:
         # Nested values are typed all the way down, not only the top-level text.
-        parsed = ToolFormatWrapper.parse(self, raw, functions, options)
-        by_name = {f.get("name"): f for f in functions}
-        calls = [
-            dataclasses.replace(
-                call,
-                arguments=json.dumps(
-                    typed_arguments(json.loads(call.arguments), by_name.get(call.name)),
-                    ensure_ascii=False,
-                ),
-            )
-            for call in parsed.tool_calls
-        ]
-        return dataclasses.replace(parsed, tool_calls=calls)
+        return json.dumps(typed_arguments(json.loads(arguments), function), ensure_ascii=False)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -369,6 +369,14 @@ class ToolFormatWrapper(NativeWrapper):
         """
         return [self.grammar_trigger]
 
+    def type_arguments(self, arguments: str, function: FunctionSchema | None) -> str:
+        """A call's arguments (JSON text) typed by its function's schema; here, as written.
+
+        Formats that write values as text (XML parameters: ``"1"`` for an
+        integer) override it; :meth:`parse` applies it to every call it reads.
+        """
+        return arguments
+
     def parse(
         self,
         raw: str,
@@ -396,8 +404,14 @@ class ToolFormatWrapper(NativeWrapper):
             from wrappers.tolerance import bare_json_calls
 
             extraction = bare_json_calls(extraction.content, functions) or extraction
+        schemas = {f.get("name"): f for f in functions} if extraction.calls else {}
         calls = [
-            ToolCall(name=call.name, arguments=arguments_as_json_string(call.arguments))
+            ToolCall(
+                name=call.name,
+                arguments=self.type_arguments(
+                    arguments_as_json_string(call.arguments), schemas.get(call.name)
+                ),
+            )
             for call in extraction.calls
         ]
         return ParsedOutput(

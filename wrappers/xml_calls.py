@@ -33,13 +33,12 @@ written.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from wrappers.base import FunctionSchema, ParsedOutput, RenderOptions, WrapperParseError
+from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.grammar import resolve_local_ref
 from wrappers.streaming import PartialCall, compile_opener, safe_content_end
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
@@ -362,25 +361,13 @@ def _fits(value: Any, types: set[str]) -> bool:
     return any(checks[t](value) for t in types if t in checks)
 
 
+def schema_typed_json(arguments: str, function: FunctionSchema | None) -> str:
+    """Arguments as JSON text, their text values typed by ``function``'s schema."""
+    return json.dumps(typed_arguments(json.loads(arguments), function), ensure_ascii=False)
+
+
 class XmlArgumentsWrapper(ToolFormatWrapper):
     """A format whose argument values are text: converts them by the request's schemas."""
 
-    def parse(
-        self,
-        raw: str,
-        functions: Sequence[FunctionSchema],
-        options: RenderOptions | None = None,
-    ) -> ParsedOutput:
-        parsed = super().parse(raw, functions, options)
-        by_name = {f.get("name"): f for f in functions}
-        calls = [
-            dataclasses.replace(
-                call,
-                arguments=json.dumps(
-                    typed_arguments(json.loads(call.arguments), by_name.get(call.name)),
-                    ensure_ascii=False,
-                ),
-            )
-            for call in parsed.tool_calls
-        ]
-        return dataclasses.replace(parsed, tool_calls=calls)
+    def type_arguments(self, arguments: str, function: FunctionSchema | None) -> str:
+        return schema_typed_json(arguments, function)

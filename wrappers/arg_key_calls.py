@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.grammar import (
@@ -36,7 +36,7 @@ from wrappers.grammar import (
 )
 from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import ExtractedCall, Extraction
-from wrappers.xml_calls import arguments_so_far, strip_layout_newlines
+from wrappers.xml_calls import XmlArgumentsWrapper, arguments_so_far, strip_layout_newlines
 
 
 @dataclass(frozen=True)
@@ -239,3 +239,15 @@ def call_grammar(
         separator=literal("\n"),
         end=literal(end) if end else "",
     )
+
+
+class ArgKeyWrapper(XmlArgumentsWrapper):
+    """A format whose calls are GLM's ``<arg_key>``/``<arg_value>`` pairs in ``tags``."""
+
+    tags: ClassVar[ArgKeyTags]
+
+    def extract_calls(self, text: str) -> Extraction:
+        return extract_calls(text, self.tags)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        return calls_so_far(region, self.tags, functions)

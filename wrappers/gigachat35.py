@@ -56,11 +56,8 @@ from wrappers.deepseek_dsml import dsml_parameter
 from wrappers.gigachat3 import MESSAGE_SEP, message
 from wrappers.gigachat35_typescript import tool_namespace
 from wrappers.grammar import call_count
-from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
+from wrappers.invoke_calls import InvokeFormat, InvokeWrapper, invoke_grammar
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall
-from wrappers.tool_format import Extraction
-from wrappers.xml_calls import XmlArgumentsWrapper
 
 GCML = "\uff5cGCML\uff5c"
 TOOL_CALLS = f"<{GCML}tool_calls>"
@@ -87,7 +84,8 @@ def gcml_tool_calls(turn: Turn) -> str:
     return f"{TOOL_CALLS}\n" + "\n".join(invokes) + f"\n{TOOL_CALLS_END}"
 
 
-class GigaChat35Wrapper(XmlArgumentsWrapper):
+class GigaChat35Wrapper(InvokeWrapper):
+    form: ClassVar[InvokeFormat] = FORM
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALLS
     grammar_trigger: ClassVar[str] = TOOL_CALLS
@@ -159,12 +157,6 @@ class GigaChat35Wrapper(XmlArgumentsWrapper):
     ) -> str | None:
         calls = call_count(parallel, only)
         return invoke_grammar(functions, FORM, only, max_calls=calls, string_attribute=True)
-
-    def extract_calls(self, text: str) -> Extraction:
-        return extract_invokes(text, FORM)
-
-    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return invokes_so_far(region, FORM, functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

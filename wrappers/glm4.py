@@ -33,9 +33,7 @@ from wrappers import arg_key_calls
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall
-from wrappers.tool_format import Extraction, tools_json_lines
-from wrappers.xml_calls import XmlArgumentsWrapper
+from wrappers.tool_format import tools_json_lines
 
 PREFIX = "[gMASK]<sop>"
 TOOL_CALL = "<tool_call>"
@@ -65,7 +63,8 @@ def _split_reasoning(content: str) -> tuple[str, str]:
     return reasoning, content.split("</think>")[-1].lstrip("\n")
 
 
-class Glm4Wrapper(XmlArgumentsWrapper):
+class Glm4Wrapper(arg_key_calls.ArgKeyWrapper):
+    tags: ClassVar[arg_key_calls.ArgKeyTags] = TAGS
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALL
     grammar_trigger: ClassVar[str] = TOOL_CALL
@@ -118,12 +117,6 @@ class Glm4Wrapper(XmlArgumentsWrapper):
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
         return arg_key_calls.call_grammar(functions, TAGS, only, parallel=parallel)
-
-    def extract_calls(self, text: str) -> Extraction:
-        return arg_key_calls.extract_calls(text, TAGS)
-
-    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return arg_key_calls.calls_so_far(region, TAGS, functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

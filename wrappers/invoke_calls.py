@@ -38,13 +38,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.grammar import GrammarBuilder, calls_grammar, keyed_call, literal, text_values
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import ExtractedCall, Extraction
-from wrappers.xml_calls import is_text_schema, text_value, typed_arguments
+from wrappers.xml_calls import XmlArgumentsWrapper, is_text_schema, text_value, typed_arguments
 
 _NOT_JSON = object()
 
@@ -256,3 +256,15 @@ def invoke_grammar(
         start=literal(form.block_open + form.layout) if form.block_open else "",
         end=literal(form.block_close) if form.block_close else "",
     )
+
+
+class InvokeWrapper(XmlArgumentsWrapper):
+    """A format whose calls are the invoke blocks of one :class:`InvokeFormat`, ``form``."""
+
+    form: ClassVar[InvokeFormat]
+
+    def extract_calls(self, text: str) -> Extraction:
+        return extract_invokes(text, self.form)
+
+    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
+        return invokes_so_far(region, self.form, functions)

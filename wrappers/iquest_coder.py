@@ -30,9 +30,7 @@ from wrappers import arg_key_calls
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall
-from wrappers.tool_format import Extraction, tools_json_lines
-from wrappers.xml_calls import XmlArgumentsWrapper
+from wrappers.tool_format import tools_json_lines
 
 CALL_OPEN = "<iquestcoder_tool_call>"
 CALL_CLOSE = "</iquestcoder_tool_call>"
@@ -60,7 +58,8 @@ def call_text(name: str, arguments: dict[str, Any]) -> str:
     return f"{CALL_OPEN}{name}{pairs}{CALL_CLOSE}"
 
 
-class IquestCoderV2Wrapper(XmlArgumentsWrapper):
+class IquestCoderV2Wrapper(arg_key_calls.ArgKeyWrapper):
+    tags: ClassVar[arg_key_calls.ArgKeyTags] = TAGS
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = CALL_OPEN
     grammar_trigger: ClassVar[str] = CALL_OPEN
@@ -90,12 +89,6 @@ class IquestCoderV2Wrapper(XmlArgumentsWrapper):
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
         return arg_key_calls.call_grammar(functions, TAGS, only, parallel=parallel, layout="")
-
-    def extract_calls(self, text: str) -> Extraction:
-        return arg_key_calls.extract_calls(text, TAGS)
-
-    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return arg_key_calls.calls_so_far(region, TAGS, functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

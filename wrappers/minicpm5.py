@@ -40,11 +40,9 @@ from typing import Any, ClassVar
 from wrappers.base import FunctionSchema
 from wrappers.conversation import CallRecord, Turn
 from wrappers.grammar import call_count
-from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
+from wrappers.invoke_calls import InvokeFormat, InvokeWrapper, invoke_grammar
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall
-from wrappers.tool_format import Extraction
-from wrappers.xml_calls import XmlArgumentsWrapper, text_value
+from wrappers.xml_calls import text_value
 
 FUNCTION = "<function name="
 TURN_END = "<|im_end|>"
@@ -85,7 +83,8 @@ def call_xml(call: CallRecord) -> str:
     return f'<function name="{call.name}">{params}</function>'
 
 
-class MiniCPM5Wrapper(XmlArgumentsWrapper):
+class MiniCPM5Wrapper(InvokeWrapper):
+    form: ClassVar[InvokeFormat] = FORM
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = FUNCTION
     #: The grammar writes the tag whole (the model sometimes collapses it: read, not written).
@@ -131,12 +130,6 @@ class MiniCPM5Wrapper(XmlArgumentsWrapper):
     ) -> str | None:
         calls = call_count(parallel, only)
         return invoke_grammar(functions, FORM, only, max_calls=calls)
-
-    def extract_calls(self, text: str) -> Extraction:
-        return extract_invokes(text, FORM)
-
-    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return invokes_so_far(region, FORM, functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -53,11 +53,9 @@ from typing import ClassVar
 from wrappers.base import FunctionSchema
 from wrappers.conversation import CallRecord, Turn
 from wrappers.grammar import call_count
-from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
+from wrappers.invoke_calls import InvokeFormat, InvokeWrapper, invoke_grammar
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall
-from wrappers.tool_format import Extraction
-from wrappers.xml_calls import XmlArgumentsWrapper, text_value
+from wrappers.xml_calls import text_value
 
 TOOL_CALL = "<minimax:tool_call>"
 TOOL_CALL_END = "</minimax:tool_call>"
@@ -77,7 +75,8 @@ TOOLS_FOOTER = (
 )
 
 
-class MiniMaxM2Wrapper(XmlArgumentsWrapper):
+class MiniMaxM2Wrapper(InvokeWrapper):
+    form: ClassVar[InvokeFormat] = FORM
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALL
     grammar_trigger: ClassVar[str] = TOOL_CALL
@@ -135,12 +134,6 @@ class MiniMaxM2Wrapper(XmlArgumentsWrapper):
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
         return invoke_grammar(functions, FORM, only, max_calls=call_count(parallel, only))
-
-    def extract_calls(self, text: str) -> Extraction:
-        return extract_invokes(text, FORM)
-
-    def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return invokes_so_far(region, FORM, functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -7,6 +7,7 @@ tests/unit/test_stream_contract.py.
 from __future__ import annotations
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -99,21 +100,7 @@ def test_renders_ernies_turns_with_hermes_tools() -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Temperature in Beijing?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c0",
-                    "type": "function",
-                    "function": {
-                        "name": "get_current_temperature",
-                        "arguments": '{"location": "Beijing"}',
-                    },
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "20"},
+        *call_turns([("get_current_temperature", {"location": "Beijing"})], ["20"]),
     ]
     text = Ernie45Wrapper().render(messages, FUNCTIONS[:1]).text
     assert text.startswith("<|begin_of_sentence|>Be brief.\n\n# Tools\n\nYou may call one or more")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -148,23 +149,13 @@ def test_renders_past_calls_and_results_in_the_templates_layout() -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather in Boston and Paris?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": f"c{i}",
-                    "type": "function",
-                    "function": {
-                        "name": "get_current_weather",
-                        "arguments": json.dumps({"city": c}),
-                    },
-                }
-                for i, c in enumerate(("Boston", "Paris"))
+        *call_turns(
+            [
+                ("get_current_weather", {"city": "Boston"}),
+                ("get_current_weather", {"city": "Paris"}),
             ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
-        {"role": "tool", "tool_call_id": "c1", "content": "rain"},
+            ["sunny", "rain"],
+        ),
     ]
     text = Granite4Wrapper().render(messages, WEATHER).text
     assert text.startswith("<|start_of_role|>system<|end_of_role|>Be brief.\n\nYou are a helpful")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -212,18 +213,7 @@ REASONING: list[ReasoningCase] = [
 def test_renders_hy_turns_with_the_checkpoints_tokens() -> None:
     messages = [
         {"role": "user", "content": "Date?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c0",
-                    "type": "function",
-                    "function": {"name": "get_current_date", "arguments": "{}"},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "Monday"},
+        *call_turns([("get_current_date", {})], ["Monday"]),
     ]
     text = HunyuanV4Wrapper(token_suffix=SUFFIX).render(messages, FUNCTIONS[1:2]).text
     assert f"you should first print <tool_calls{SUFFIX}>\n" in text

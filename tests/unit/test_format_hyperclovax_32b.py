@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -138,21 +139,7 @@ def test_renders_chatml_with_glm_instructions_and_an_open_think_block() -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather in Seoul?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c0",
-                    "type": "function",
-                    "function": {
-                        "name": "get_current_weather",
-                        "arguments": '{"location": "Seoul"}',
-                    },
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+        *call_turns([("get_current_weather", {"location": "Seoul"})], ["sunny"]),
     ]
     text = HyperClovaX32BWrapper().render(messages, FUNCTIONS[:1]).text
     assert text.startswith("<|im_start|>system\nBe brief.\n\n# Tools\n\n")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -163,18 +164,7 @@ def test_renders_chatml_turns_with_the_call_format() -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather in Dallas?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c0",
-                    "type": "function",
-                    "function": {"name": "get_current_weather", "arguments": '{"days": 3}'},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+        *call_turns([("get_current_weather", {"days": 3})], ["sunny"]),
     ]
     text = IquestCoderV2Wrapper().render(messages, FUNCTIONS[:1]).text
     assert text.startswith("<|im_start|>system\nBe brief.\n\n# Tools\n\n")

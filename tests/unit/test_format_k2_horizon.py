@@ -10,6 +10,7 @@ import json
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -208,18 +209,7 @@ def test_renders_ifm_turns_with_the_tools_and_an_open_think_block() -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather in Tokyo?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c0",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": '{"city": "Tokyo"}'},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+        *call_turns([("get_weather", {"city": "Tokyo"})], ["sunny"]),
     ]
     text = K2HorizonWrapper().render(messages, FUNCTIONS[2:]).text
     assert text.startswith("<|ifm|begin_of_text|><|ifm|im_start|>system\n# Tools\n")

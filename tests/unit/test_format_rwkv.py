@@ -10,6 +10,7 @@ import json
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -158,18 +159,7 @@ def test_renders_rwkv_turns_with_the_call_format() -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather in Paris?\n\nThanks."},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c0",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+        *call_turns([("get_weather", {"city": "Paris"})], ["sunny"]),
     ]
     text = RwkvWrapper().render(messages, FUNCTIONS[:1]).text
     assert text.startswith("System: Be brief.\n# Tools\n")

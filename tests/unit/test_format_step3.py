@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
+from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
@@ -197,18 +198,7 @@ def test_renders_stepfun_turns_with_the_call_format() -> None:
     messages = [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "Weather in Tokyo?"},
-        {
-            "role": "assistant",
-            "content": None,
-            "tool_calls": [
-                {
-                    "id": "c0",
-                    "type": "function",
-                    "function": {"name": "get_weather", "arguments": '{"city": "Tokyo"}'},
-                }
-            ],
-        },
-        {"role": "tool", "tool_call_id": "c0", "content": "sunny"},
+        *call_turns([("get_weather", {"city": "Tokyo"})], ["sunny"]),
     ]
     text = Step3Wrapper().render(messages, FUNCTIONS[:1]).text
     assert text.startswith("<|BOT|>system\nBe brief.\n\n# Tools\n\n")

@@ -15,6 +15,7 @@ from tests.unit.tool_format_cases import (
     rendering,
     variants,
 )
+from tests.unit.vllm_json_outputs import VARIOUS_TYPES_AND_EMPTY, various_types_call
 from wrappers.granite import GraniteWrapper
 
 NAME = "granite"
@@ -74,28 +75,9 @@ REAL_OUTPUTS: list[Case] = [
     # VLLM various_data_types_output.
     (
         "vllm-data-types",
-        '<tool_call> [{\n  "name": "test_function",\n  "arguments": {\n    "string_field": "hello",\n'
-        '    "int_field": 42,\n    "float_field": 3.14,\n    "bool_field": true,\n'
-        '    "null_field": null,\n    "array_field": ["a", "b", "c"],\n'
-        '    "object_field": {"nested": "value"},\n    "empty_array": [],\n    "empty_object": {}\n'
-        "  }\n}]",
+        "<tool_call> [" + various_types_call() + "]",
         None,
-        [
-            (
-                "test_function",
-                {
-                    "string_field": "hello",
-                    "int_field": 42,
-                    "float_field": 3.14,
-                    "bool_field": True,
-                    "null_field": None,
-                    "array_field": ["a", "b", "c"],
-                    "object_field": {"nested": "value"},
-                    "empty_array": [],
-                    "empty_object": {},
-                },
-            )
-        ],
+        [("test_function", VARIOUS_TYPES_AND_EMPTY)],
     ),
 ]
 

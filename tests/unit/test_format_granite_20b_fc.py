@@ -10,6 +10,12 @@ from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
+from tests.unit.vllm_json_outputs import (
+    ESCAPED_STRINGS,
+    VARIOUS_TYPES_AND_EMPTY,
+    escaped_strings_call,
+    various_types_call,
+)
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
 from wrappers.granite_20b_fc import Granite20bFCWrapper
@@ -53,28 +59,9 @@ REAL_OUTPUTS: list[Case] = [
     # VLLM various_data_types_output.
     (
         "vllm-various-types",
-        '<function_call> {\n  "name": "test_function",\n  "arguments": {\n'
-        '    "string_field": "hello",\n    "int_field": 42,\n    "float_field": 3.14,\n'
-        '    "bool_field": true,\n    "null_field": null,\n    "array_field": ["a", "b", "c"],\n'
-        '    "object_field": {"nested": "value"},\n    "empty_array": [],\n'
-        '    "empty_object": {}\n  }\n}',
+        "<function_call> " + various_types_call(),
         None,
-        [
-            (
-                "test_function",
-                {
-                    "string_field": "hello",
-                    "int_field": 42,
-                    "float_field": 3.14,
-                    "bool_field": True,
-                    "null_field": None,
-                    "array_field": ["a", "b", "c"],
-                    "object_field": {"nested": "value"},
-                    "empty_array": [],
-                    "empty_object": {},
-                },
-            )
-        ],
+        [("test_function", VARIOUS_TYPES_AND_EMPTY)],
     ),
     # VLLM empty_arguments_output.
     (
@@ -94,21 +81,9 @@ REAL_OUTPUTS: list[Case] = [
     # VLLM escaped_strings_output.
     (
         "vllm-escaped-strings",
-        '<function_call> {\n  "name": "test_function",\n  "arguments": {\n'
-        '    "quoted": "He said \\"hello\\"",\n    "path": "C:\\\\Users\\\\file.txt",\n'
-        '    "newline": "line1\\nline2",\n    "unicode": "emoji: 🎉"\n  }\n}',
+        "<function_call> " + escaped_strings_call(),
         None,
-        [
-            (
-                "test_function",
-                {
-                    "quoted": 'He said "hello"',
-                    "path": "C:\\Users\\file.txt",
-                    "newline": "line1\nline2",
-                    "unicode": "emoji: 🎉",
-                },
-            )
-        ],
+        [("test_function", ESCAPED_STRINGS)],
     ),
     # VLLM malformed_input_outputs: a list after the marker (vLLM drops it; fcproxy reads it).
     (

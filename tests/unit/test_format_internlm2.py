@@ -10,6 +10,12 @@ from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
+from tests.unit.vllm_json_outputs import (
+    ESCAPED_STRINGS,
+    VARIOUS_TYPES_AND_EMPTY,
+    escaped_strings_call,
+    various_types_call,
+)
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
 from wrappers.internlm2 import InternLM2Wrapper
@@ -44,28 +50,9 @@ REAL_OUTPUTS: list[Case] = [
     # VLLM various_data_types_output.
     (
         "vllm-various-types",
-        '<|action_start|><|plugin|>{\n  "name": "test_function",\n  "parameters": {\n'
-        '    "string_field": "hello",\n    "int_field": 42,\n    "float_field": 3.14,\n'
-        '    "bool_field": true,\n    "null_field": null,\n    "array_field": ["a", "b", "c"],\n'
-        '    "object_field": {"nested": "value"},\n    "empty_array": [],\n'
-        '    "empty_object": {}\n  }\n}<|action_end|>',
+        "<|action_start|><|plugin|>" + various_types_call("parameters") + "<|action_end|>",
         None,
-        [
-            (
-                "test_function",
-                {
-                    "string_field": "hello",
-                    "int_field": 42,
-                    "float_field": 3.14,
-                    "bool_field": True,
-                    "null_field": None,
-                    "array_field": ["a", "b", "c"],
-                    "object_field": {"nested": "value"},
-                    "empty_array": [],
-                    "empty_object": {},
-                },
-            )
-        ],
+        [("test_function", VARIOUS_TYPES_AND_EMPTY)],
     ),
     # VLLM empty_arguments_output.
     (
@@ -84,21 +71,9 @@ REAL_OUTPUTS: list[Case] = [
     # VLLM escaped_strings_output.
     (
         "vllm-escaped-strings",
-        '<|action_start|><|plugin|>{\n  "name": "test_function",\n  "parameters": {\n'
-        '    "quoted": "He said \\"hello\\"",\n    "path": "C:\\\\Users\\\\file.txt",\n'
-        '    "newline": "line1\\nline2",\n    "unicode": "emoji: 🎉"\n  }\n}<|action_end|>',
+        "<|action_start|><|plugin|>" + escaped_strings_call("parameters") + "<|action_end|>",
         None,
-        [
-            (
-                "test_function",
-                {
-                    "quoted": 'He said "hello"',
-                    "path": "C:\\Users\\file.txt",
-                    "newline": "line1\nline2",
-                    "unicode": "emoji: 🎉",
-                },
-            )
-        ],
+        [("test_function", ESCAPED_STRINGS)],
     ),
     # TEMPLATE's layout: a newline after the plugin token, "arguments".
     (

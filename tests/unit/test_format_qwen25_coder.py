@@ -10,6 +10,7 @@ from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
+from tests.unit.vllm_json_outputs import VARIOUS_TYPES
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
 from wrappers.qwen25_coder import Qwen25CoderWrapper
@@ -55,20 +56,7 @@ REAL_OUTPUTS: list[Case] = [
         '"float_field": 3.14, "bool_field": true, "null_field": null, "array_field": ["a", "b", '
         '"c"], "object_field": {"nested": "value"}}}</tools>',
         None,
-        [
-            (
-                "test_function",
-                {
-                    "string_field": "hello",
-                    "int_field": 42,
-                    "float_field": 3.14,
-                    "bool_field": True,
-                    "null_field": None,
-                    "array_field": ["a", "b", "c"],
-                    "object_field": {"nested": "value"},
-                },
-            )
-        ],
+        [("test_function", VARIOUS_TYPES)],
     ),
     # VLLM empty_arguments_output.
     (

@@ -11,6 +11,7 @@ from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, assert_registered
+from tests.unit.vllm_json_outputs import VARIOUS_TYPES
 from wrappers.base import FunctionSchema
 from wrappers.detection import detect_format
 from wrappers.step3 import Step3Wrapper
@@ -111,20 +112,7 @@ REAL_OUTPUTS: list[Case] = [
         '<steptml:parameter name="object_field">{"nested": "value"}</steptml:parameter>'
         f"</steptml:invoke>{END}",
         None,
-        [
-            (
-                "test_function",
-                {
-                    "string_field": "hello",
-                    "int_field": 42,
-                    "float_field": 3.14,
-                    "bool_field": True,
-                    "null_field": None,
-                    "array_field": ["a", "b", "c"],
-                    "object_field": {"nested": "value"},
-                },
-            )
-        ],
+        [("test_function", VARIOUS_TYPES)],
     ),
     # VLLM empty_arguments_output.
     (

@@ -749,7 +749,7 @@ def marked_calls_grammar(
     the first one).
     ``start (call_open NAME name_sep {args} call_close)+ end``: Mistral v11's
     ``[TOOL_CALLS]name[ARGS]{...}``, DeepSeek's calls between its tool-call tokens
-    (wrappers/deepseek.py), Kimi K2's, harmony's.
+    (wrappers/deepseek.py), Kimi K2's.
     """
 
     def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:

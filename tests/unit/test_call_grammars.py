@@ -281,6 +281,12 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
         f"<|channel|>commentary to=functions.{n} <|constrain|>json<|message|>{dumps(a)}<|call|>"
         for n, a in c
     ),
+    # The same wrapper (an alias), the recipient in the role slot after the
+    # prompt's "<|start|>assistant", as its template writes past calls
+    # (llama.cpp tests/test-chat.cpp, GPT-OSS "tool calling in role header").
+    "gpt-oss": lambda c: "".join(
+        f" to=functions.{n}<|channel|>commentary json<|message|>{dumps(a)}<|call|>" for n, a in c
+    ),
     "apertus": lambda c: (
         "<|tools_prefix|>[" + ", ".join(dumps({n: a}) for n, a in c) + "]<|tools_suffix|>"
     ),
@@ -330,7 +336,7 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
 #: (GigaChat 3's template writes one call message per assistant turn.)
-ONE_CALL = {"harmony", "llama3-json", "internlm2", "gigachat3"}
+ONE_CALL = {"harmony", "gpt-oss", "llama3-json", "internlm2", "gigachat3"}
 #: What a model writes before its calls when a call is required: the rest
 #: of the reasoning block its prompt opened.
 REQUIRED_PREFIX = {
@@ -343,6 +349,7 @@ REASONING = {
     "glm4": "<think>An alarm.</think>\n",
     "seed-oss": "<seed:think>An alarm.</seed:think>",
     "harmony": "<|channel|>analysis<|message|>An alarm.<|end|><|start|>assistant",
+    "gpt-oss": "<|channel|>analysis<|message|>An alarm.<|end|><|start|>assistant",
     "minimax-m1": "<think>An alarm.</think>\n\n",
     # Its template opens the block: the answer starts inside it (vLLM's tests).
     "ernie4.5": "An alarm.\n</think>\n\n\n",

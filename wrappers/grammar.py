@@ -718,16 +718,23 @@ def json_list_grammar(
     suffix: str,
     only: str | None = None,
     max_calls: int = 1,
+    around: tuple[str, str] = ("", ""),
 ) -> str:
-    """Calls as one JSON list between ``prefix`` and ``suffix``: ``prefix[{...}, {...}]suffix``."""
+    """Calls as one JSON list between ``prefix`` and ``suffix``: ``prefix[{...}, {...}]suffix``.
+
+    ``around``: GBNF of what may come before and after (Hunyuan's answer channel).
+    """
+    before, after = around
+    start = (before, literal(prefix) if prefix else "", '"[" ws')
+    end = ('ws "]"', literal(suffix) if suffix else "", after)
     return calls_grammar(
         functions,
         call,
         only=only,
         max_calls=max_calls,
-        start=f'{literal(prefix)} "[" ws' if prefix else '"[" ws',
+        start=" ".join(part for part in start if part),
         separator='ws "," ws',
-        end=f'ws "]" {literal(suffix)}' if suffix else 'ws "]"',
+        end=" ".join(part for part in end if part),
     )
 
 

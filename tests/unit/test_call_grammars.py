@@ -351,6 +351,8 @@ REASONING = {
     "harmony": "<|channel|>analysis<|message|>An alarm.<|end|><|start|>assistant",
     "gpt-oss": "<|channel|>analysis<|message|>An alarm.<|end|><|start|>assistant",
     "minimax-m1": "<think>An alarm.</think>\n\n",
+    # Its answer channel opens as the reasoning closes (vLLM's reasoning parser).
+    "hunyuan-a13b": "<think>\nAn alarm.\n</think>\n<answer>\n",
     # Its template opens the block: the answer starts inside it (vLLM's tests).
     "ernie4.5": "An alarm.\n</think>\n\n\n",
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",

@@ -296,16 +296,22 @@ class GrammarBuilder:
             return self._constant_rule("string", syntax)
         string_format = schema.get("format")
         text: str | None = None
+        found: tuple[str, dict[str, str]] | None = None
+        self._converted += 1
+        prefix = f"s{self._converted}-"
         if "pattern" in schema:
-            # The converter's rule of the pattern itself.
+            # The converter's rule of the pattern itself; a pattern it cannot
+            # express is left to the argument check (not quoted twice).
             pattern = {"type": "string", "pattern": schema["pattern"]}
-            text = self.json_schema_rule(pattern, name, fallback=syntax, raw_pattern=True)
+            try:
+                found = schema_rules(pattern, prefix, raw_pattern=True)
+            except SchemaGrammarError:
+                found = None
         elif isinstance(string_format, str):
-            self._converted += 1
-            found = text_format_rules(string_format, f"s{self._converted}-")
-            if found is not None:
-                text, rules = found
-                self._rules.update(rules)
+            found = text_format_rules(string_format, prefix)
+        if found is not None:
+            text, rules = found
+            self._rules.update(rules)
         if text is None and syntax.string_char:
             text = self._counted_text(schema, name, syntax)
         if text is not None:

@@ -22,7 +22,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proxy import __version__
 from proxy.access import ApiKeys, install_access_guards
@@ -30,7 +29,7 @@ from proxy.anthropic.request import MessagesRequest
 from proxy.anthropic.routes import install_anthropic_routes
 from proxy.backends.base import Backend
 from proxy.capacity import GatedBackend
-from proxy.client_limits import RequestBodyDeadline
+from proxy.client_limits import RequestBodyLimits
 from proxy.config import Settings
 from proxy.embeddings import EmbeddingRequest, create_embeddings
 from proxy.embeddings import parse_request as parse_embedding_request
@@ -38,7 +37,6 @@ from proxy.envelopes import error_response
 from proxy.errors import (
     InvalidRequestError,
     NotFound,
-    PayloadTooLarge,
     ProxyError,
 )
 from proxy.json_codec import FastJSONResponse
@@ -92,8 +90,9 @@ def create_app(settings: Settings, router: Router | None = None) -> FastAPI:
     install_log_redaction(redactor)
     app.state.redactor = redactor
     keys = ApiKeys(settings.api_keys)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestBodyDeadline, timeout=settings.body_timeout)
+    app.add_middleware(
+        RequestBodyLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout
+    )
     install_access_guards(app, settings)
     # Outermost: every answer, refusals by the guards too, gets its request id and is counted.
     app.add_middleware(RequestContext, metrics=metrics)
@@ -301,42 +300,3 @@ def _install_error_handlers(app: FastAPI, redactor: Redactor) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ClientDisconnect, on_client_disconnect)
     app.add_exception_handler(Exception, on_unexpected)
-
-
-class BodySizeLimit:
-    """Reject bodies over ``max_bytes`` with 413 before reading them whole.
-
-    Checks Content-Length up front and counts bytes as they arrive, so a
-    chunked upload cannot get around the limit.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        too_large = PayloadTooLarge(
-            f"The request body is larger than the limit of {self.max_bytes} bytes (max_body_bytes)."
-        )
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await error_response(scope["path"], too_large)(scope, receive, send)
-                return
-
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # Raised inside the route's body read: the ProxyError
-                    # handler answers it like any other error.
-                    raise too_large
-            return message
-
-        await self.app(scope, limited_receive, send)

@@ -14,7 +14,8 @@ until the process has none left for anyone. So:
   :class:`GuardedConnection`, a mixin on uvicorn's HTTP protocol.
 - **body**: ``body_timeout`` seconds from the end of the head for the whole
   body, however it trickles in: 408 ``request_timeout`` in the envelope, and
-  the connection closes. :class:`RequestBodyDeadline`, an ASGI middleware.
+  the connection closes. :class:`RequestBodyLimits`, an ASGI middleware (which
+  also holds the body to ``max_body_bytes``).
 - **connections**: at most ``max_client_connections`` at once
   (:class:`ConnectionGuard`). A new connection past the cap closes the
   longest-waiting connection that has nothing running: one still sending its
@@ -39,8 +40,8 @@ from typing import ClassVar, cast
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from proxy.envelopes import error_body_for
-from proxy.errors import ProxyError, RequestTimeout, TooManyConnections
+from proxy.envelopes import error_body_for, error_response
+from proxy.errors import PayloadTooLarge, ProxyError, RequestTimeout, TooManyConnections
 
 logger = logging.getLogger("fcproxy.clients")
 
@@ -311,28 +312,46 @@ def guarded_protocol(guard: ConnectionGuard) -> type[asyncio.Protocol]:
 # -- request bodies ------------------------------------------------------------------
 
 
-class RequestBodyDeadline:
-    """408 ``request_timeout`` when the body has not arrived ``timeout`` s after the head.
+class RequestBodyLimits:
+    """The body's two limits, in one pass over each ``receive``.
 
-    One deadline for the whole body, not a pause between chunks, so a body
-    trickled in a byte at a time is cut off too. Reads after the body (the
-    route watching for a disconnect) are not limited.
+    - **size**: 413 ``max_body_bytes`` for a Content-Length over it, before
+      anything is read, and for bytes counted past it as they arrive (a
+      chunked upload cannot get around it);
+    - **deadline**: 408 ``request_timeout`` when the body has not arrived
+      ``timeout`` s after the head. One deadline for the whole body, not a
+      pause between chunks, so a body trickled in a byte at a time is cut off
+      too. Reads after the body (the route watching for a disconnect) are not
+      limited.
+
+    Both are raised inside the route's body read, where the ProxyError
+    handler answers them in the path's API's envelope.
     """
 
-    def __init__(self, app: ASGIApp, timeout: float) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
         self.app = app
+        self.max_bytes = max_bytes
         self.timeout = timeout
+
+    def too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The request body is larger than the limit of {self.max_bytes} bytes (max_body_bytes)."
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeout
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await error_response(scope["path"], self.too_large())(scope, receive, send)
+                return
+        deadline = asyncio.get_running_loop().time() + self.timeout
         body_done = False
+        received = 0
 
-        async def receive_before_deadline() -> Message:
-            nonlocal body_done
+        async def limited_receive() -> Message:
+            nonlocal body_done, received
             if body_done:
                 return await receive()
             try:
@@ -340,13 +359,17 @@ class RequestBodyDeadline:
                     message = await receive()
             except TimeoutError:
                 body_done = True  # answered: later reads wait for the disconnect only
-                # Raised inside the route's body read: the ProxyError handler
-                # answers it like any other error.
                 raise RequestTimeout(
                     f"The request body did not arrive within {self.timeout:g} s (body_timeout)."
                 ) from None
-            if message["type"] != "http.request" or not message.get("more_body", False):
+            if message["type"] != "http.request":
+                body_done = True
+                return message
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise self.too_large()
+            if not message.get("more_body", False):
                 body_done = True
             return message
 
-        await self.app(scope, receive_before_deadline, send)
+        await self.app(scope, limited_receive, send)

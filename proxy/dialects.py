@@ -18,6 +18,7 @@ from proxy.schemas import ChatCompletionRequest, ChatMessage, NamedFunction, Nam
 from proxy.structured import ResponseFormat, response_format_of
 from proxy.tool_schemas import check_function_schemas
 from wrappers.base import FunctionSchema, Message
+from wrappers.json_key import unchanging
 
 Dialect = Literal["functions", "tools"]
 ChoiceMode = Literal["auto", "none", "required", "named"]
@@ -57,20 +58,8 @@ def normalize(request: ChatCompletionRequest) -> NormalizedRequest:
             "Send either 'functions' or 'tools', not both.", param="functions"
         )
     dialect: Dialect = "functions" if request.functions is not None else "tools"
-    if request.tools is not None:
-        functions = [
-            _function_schema(t.function.model_dump(exclude_none=True)) for t in request.tools
-        ]
-    else:
-        functions = [
-            _function_schema(f.model_dump(exclude_none=True)) for f in request.functions or []
-        ]
-
-    # Before anything walks a schema: references, size, validity (a 400 naming the tool).
-    check_function_schemas(functions, dialect)
+    functions = _checked_functions(request, dialect)
     names = [f["name"] for f in functions]
-    if len(set(names)) != len(names):
-        raise InvalidRequestError("Function names must be unique.", param=dialect)
 
     choice = _call_choice(request, dialect)
     if choice.mode == "named" and choice.name not in names:
@@ -92,6 +81,47 @@ def normalize(request: ChatCompletionRequest) -> NormalizedRequest:
         parallel_calls=request.parallel_tool_calls is not False and dialect == "tools",
         response_format=response_format_of(request.response_format),
     )
+
+
+def _checked_functions(request: ChatCompletionRequest, dialect: Dialect) -> list[FunctionSchema]:
+    """The request's function definitions as wrappers read them, checked; a 400 if refused.
+
+    Agents send the same tools every turn, and :func:`proxy.schemas.parse_chat_request`
+    hands back the very same validated list for them: its definitions are
+    dumped and checked once, and the result is shared by every request with
+    that list (nothing downstream changes a definition).
+    """
+    definitions: list[Any] = request.tools if request.tools is not None else request.functions or []
+    cached = _CHECKED.get(id(definitions))
+    if cached is not None and cached[0] is definitions:
+        return cached[1]
+    functions = [
+        _function_schema(
+            (d.function if request.tools is not None else d).model_dump(exclude_none=True)
+        )
+        for d in definitions
+    ]
+    # Before anything walks a schema: references, size, validity (a 400 naming the tool).
+    check_function_schemas(functions, dialect)
+    names = [f["name"] for f in functions]
+    if len(set(names)) != len(names):
+        raise InvalidRequestError("Function names must be unique.", param=dialect)
+    if definitions:
+        # Keyed by identity, holding the list so that its id stays its own.
+        _CHECKED[id(definitions)] = (definitions, functions)
+        # Shared, so never changed: the keys of the caches after this one
+        # (rendered tools, grammars, validators) are made once.
+        unchanging(functions, *(f["parameters"] for f in functions))
+        while len(_CHECKED) > _MAX_CHECKED:
+            del _CHECKED[next(iter(_CHECKED))]
+    return functions
+
+
+#: Validated definition lists seen lately -> their checked function schemas.
+#: A list validated anew (not from parse_chat_request's cache) is a new key and
+#: pushes out the oldest; the bound keeps that cheap.
+_MAX_CHECKED = 64
+_CHECKED: dict[int, tuple[list[Any], list[FunctionSchema]]] = {}
 
 
 def _function_schema(definition: dict[str, Any]) -> FunctionSchema:

@@ -121,24 +121,32 @@ def _fast_decode(raw: bytes) -> tuple[Any] | None:
 def _plain_value(value: Any, limit: int) -> bool:
     """Within ``limit`` levels, and no float past 2**63 (maybe an integer orjson widened)?
 
-    One iterative walk. ``1e19`` is a float either way; ``10000000000000000000``
-    is an int to the standard library and a float to orjson (3.8), so such a
-    body is read again by the careful path.
+    One walk, level by level, no recursion. ``1e19`` is a float either way;
+    ``10000000000000000000`` is an int to the standard library and a float
+    to orjson (3.8), so such a body is read again by the careful path. Exact
+    type checks: orjson makes no subclasses, and they cost half the walk
+    that ``isinstance`` did.
     """
-    if isinstance(value, float):
-        return abs(value) < _BIG_FLOAT
-    if not isinstance(value, dict | list):
+    kind = type(value)
+    if kind is float:
+        return bool(-_BIG_FLOAT < value < _BIG_FLOAT)
+    if kind is not dict and kind is not list:
         return True
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        for child in item.values() if isinstance(item, dict) else item:
-            if isinstance(child, dict | list):
-                if depth + 1 > limit:
+    level = [value]
+    depth = 1
+    while level:
+        deeper = []
+        for item in level:
+            for child in item.values() if type(item) is dict else item:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    deeper.append(child)
+                elif kind is float and not -_BIG_FLOAT < child < _BIG_FLOAT:
                     return False
-                stack.append((child, depth + 1))
-            elif isinstance(child, float) and not abs(child) < _BIG_FLOAT:
-                return False
+        if deeper and depth >= limit:
+            return False
+        level = deeper
+        depth += 1
     return True
 
 

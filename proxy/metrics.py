@@ -31,9 +31,9 @@ line written while the request runs.
 from __future__ import annotations
 
 import contextvars
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -105,6 +105,20 @@ class Metrics:
             ["model", "direction"], registry=r,
         )  # fmt: skip
         self._models: set[str] = set()
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, looked up once per label set.
+
+        prometheus_client checks and locks on every ``labels()`` call; a
+        request makes eight. Label values are bounded (see the module's
+        docstring), so this table is too.
+        """
+        key = (metric, labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def model_label(self, model: str | None) -> str:
         """``model`` as a label value, bounded in number (clients may send any name)."""
@@ -120,26 +134,26 @@ class Metrics:
     # -- what the pipeline reports --------------------------------------------------
 
     def parsed(self, wrapper: str, outcome: str, seconds: float) -> None:
-        self.parse_outcomes.labels(wrapper, outcome).inc()
-        self.parse_duration.labels(wrapper).observe(seconds)
+        self.child(self.parse_outcomes, wrapper, outcome).inc()
+        self.child(self.parse_duration, wrapper).observe(seconds)
 
     def answered(
         self, model: str, attempts: int, prompt_tokens: int, completion_tokens: int
     ) -> None:
         label = self.model_label(model)
         self.attempts.observe(attempts)
-        self.tokens.labels(label, "prompt").inc(prompt_tokens)
-        self.tokens.labels(label, "completion").inc(completion_tokens)
+        self.child(self.tokens, label, "prompt").inc(prompt_tokens)
+        self.child(self.tokens, label, "completion").inc(completion_tokens)
 
     # -- what the upstream gates report -----------------------------------------------
 
     def queued(self, upstream: str, seconds: float) -> None:
-        self.queue_wait.labels(upstream).observe(seconds)
+        self.child(self.queue_wait, upstream).observe(seconds)
 
     def generated(self, upstream: str, seconds: float, ok: bool) -> None:
-        self.upstream_duration.labels(upstream).observe(seconds)
+        self.child(self.upstream_duration, upstream).observe(seconds)
         if not ok:
-            self.upstream_errors.labels(upstream).inc()
+            self.child(self.upstream_errors, upstream).inc()
 
     def watch_upstreams(
         self, upstreams: Callable[[], Iterable[tuple[str, dict[str, Any]]]]
@@ -188,7 +202,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _client_request_id(scope) or uuid.uuid4().hex
+        request_id = _client_request_id(scope) or os.urandom(16).hex()
         token = _request_id.set(request_id)
         started = time.perf_counter()
         status = 500
@@ -211,8 +225,10 @@ class RequestContext:
             route = getattr(scope.get("route"), "path", None) or "other"
             state = scope.get("state") or {}
             model = self.metrics.model_label(state.get("fcproxy_model"))
-            self.metrics.requests.labels(route, model, str(status)).inc()
-            self.metrics.request_duration.labels(route).observe(time.perf_counter() - started)
+            self.metrics.child(self.metrics.requests, route, model, str(status)).inc()
+            self.metrics.child(self.metrics.request_duration, route).observe(
+                time.perf_counter() - started
+            )
 
 
 def _client_request_id(scope: Scope) -> str | None:

@@ -40,8 +40,12 @@ async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
 
     The body has been read, so the next ASGI message can only be
     ``http.disconnect``: waiting for it costs nothing while the client stays.
+    ``work`` runs in the request's own task (one task fewer a request); the
+    watcher cancels that task, and a cancellation it caused is told from the
+    server's own (shutting down) by ``left``.
     """
-    task = asyncio.ensure_future(work)
+    task = asyncio.current_task()
+    assert task is not None  # always called from a request's task
     left = False
 
     async def watch() -> None:
@@ -56,10 +60,11 @@ async def cancel_on_disconnect(request: Request, work: Awaitable[T]) -> T:
 
     watcher = asyncio.create_task(watch())
     try:
-        return await task
+        return await work
     except asyncio.CancelledError:
         if not left:
             raise  # the server is stopping: let the cancellation through
+        task.uncancel()
         # Nobody is there to answer: end the request quietly, not as an
         # application error with a traceback in the log.
         raise ClientDisconnect() from None

@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import Any
 
 from proxy.pipeline import ChatResult
@@ -17,7 +17,7 @@ from wrappers.base import ParsedOutput
 
 
 def completion_id() -> str:
-    return "chatcmpl-" + uuid.uuid4().hex[:24]
+    return "chatcmpl-" + os.urandom(12).hex()
 
 
 def assistant_message(output: ParsedOutput, dialect: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ handles one dialect only.
 from __future__ import annotations
 
 import json
-import uuid
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,7 +42,7 @@ FunctionSchema = dict[str, Any]
 
 def new_call_id() -> str:
     """An OpenAI-style tool call id (``call_`` + 24 hex characters)."""
-    return "call_" + uuid.uuid4().hex[:24]
+    return "call_" + os.urandom(12).hex()
 
 
 @dataclass(frozen=True)

@@ -29,18 +29,17 @@ import re
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from wrappers.base import FunctionSchema, WrapperParseError
+from wrappers import arg_key_calls
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.grammar import call_count, calls_grammar, keyed_call, literal, text_values
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall, without_partial_suffix
-from wrappers.tool_format import ExtractedCall, Extraction, tools_json_lines
-from wrappers.xml_calls import XmlArgumentsWrapper, arguments_so_far, strip_layout_newlines
+from wrappers.streaming import PartialCall
+from wrappers.tool_format import Extraction, tools_json_lines
+from wrappers.xml_calls import XmlArgumentsWrapper
 
 PREFIX = "[gMASK]<sop>"
 TOOL_CALL = "<tool_call>"
 TOOL_CALL_END = "</tool_call>"
-ARG_KEY = "<arg_key>"
 TOOLS_HEADER = (
     "<|system|>\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
     "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
@@ -51,10 +50,7 @@ TOOLS_FOOTER = (
     "<arg_value>{arg-value-1}</arg_value>\n<arg_key>{arg-key-2}</arg_key>\n"
     "<arg_value>{arg-value-2}</arg_value>\n...\n</tool_call>"
 )
-_ARGUMENT = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>(.*?)</arg_value>", re.DOTALL)
-# The same pair, its value still being written.
-_OPEN_ARGUMENT = re.compile(r"<arg_key>(.*?)</arg_key>\s*<arg_value>", re.DOTALL)
-_NAME_END = re.compile(r"\n|<arg_key>")
+TAGS = arg_key_calls.ArgKeyTags(TOOL_CALL, TOOL_CALL_END)
 
 
 def _value(value: Any) -> str:
@@ -74,6 +70,9 @@ class Glm4Wrapper(XmlArgumentsWrapper):
     call_start: ClassVar[str] = TOOL_CALL
     grammar_trigger: ClassVar[str] = TOOL_CALL
     grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = ("<think>", "</think>", False)
+    #: GLM-4.7 and Ling 3 start a call without closing their reasoning first
+    #: (vLLM's glm47_moe / ling3 parsers end the reasoning at <tool_call>).
+    calls_end_reasoning: ClassVar[bool] = True
     #: What detection matches: a GLM call, with or without arguments (a Hermes
     #: call has JSON after the tag).
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(
@@ -118,90 +117,13 @@ class Glm4Wrapper(XmlArgumentsWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        def member(key: str, value: str) -> str:
-            opener = literal(f"\n{ARG_KEY}{key}</arg_key>\n<arg_value>")
-            return f"{opener} {value} {literal('</arg_value>')}"
-
-        write = keyed_call(
-            lambda name: literal(TOOL_CALL + name),
-            member,
-            literal("\n" + TOOL_CALL_END),
-            text_values("</arg_value>"),
-        )
-        return calls_grammar(
-            functions,
-            write,
-            only=only,
-            max_calls=call_count(parallel, only),
-            separator=literal("\n"),
-        )
+        return arg_key_calls.call_grammar(functions, TAGS, only, parallel=parallel)
 
     def extract_calls(self, text: str) -> Extraction:
-        content = ""
-        calls: list[ExtractedCall] = []
-        position = 0
-        while (start := text.find(TOOL_CALL, position)) != -1:
-            content += text[position:start]
-            close = text.find(TOOL_CALL_END, start)
-            if close == -1:
-                raise WrapperParseError("a GLM <tool_call> is cut off (no </tool_call>)", text)
-            calls.append(_call(text[start + len(TOOL_CALL) : close], text))
-            position = close + len(TOOL_CALL_END)
-        return Extraction(content + text[position:], calls)
+        return arg_key_calls.extract_calls(text, TAGS)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        schemas = {f.get("name"): f for f in functions}
-        calls: list[PartialCall] = []
-        position = 0
-        while (start := region.find(TOOL_CALL, position)) != -1:
-            close = region.find(TOOL_CALL_END, start)
-            body = region[start + len(TOOL_CALL) : close if close != -1 else len(region)]
-            call = _call_so_far(body, schemas, complete=close != -1)
-            if call is None:
-                break
-            calls.append(call)
-            if close == -1:
-                break
-            position = close + len(TOOL_CALL_END)
-        return calls
-
-
-def _call_so_far(
-    body: str, schemas: dict[Any, FunctionSchema], *, complete: bool
-) -> PartialCall | None:
-    """:func:`_call` on a call still being written (None: its name is not known yet)."""
-    name_end = _NAME_END.search(body)
-    if name_end is None and not complete:
-        return None
-    name = body[: name_end.start() if name_end else len(body)].strip()
-    if not name or name.startswith(("{", "<")):
-        return None
-    pairs: list[tuple[str, str]] = []
-    position = 0
-    for match in _ARGUMENT.finditer(body):
-        pairs.append((match.group(1).strip(), strip_layout_newlines(match.group(2))))
-        position = match.end()
-    open_value = None
-    if not complete and (pair := _OPEN_ARGUMENT.search(body, position)) is not None:
-        open_value = (
-            pair.group(1).strip(),
-            without_partial_suffix(body[pair.end() :], ("</arg_value>",)),
-        )
-    return PartialCall(name, arguments_so_far(pairs, open_value, schemas.get(name), complete))
-
-
-def _call(body: str, text: str) -> ExtractedCall:
-    name_end = _NAME_END.search(body)
-    name = body[: name_end.start() if name_end else len(body)].strip()
-    if not name or name.startswith(("{", "<")):
-        raise WrapperParseError("a GLM <tool_call> does not start with a function name", text)
-    pairs = _ARGUMENT.findall(body)
-    if len(pairs) != body.count(ARG_KEY):
-        raise WrapperParseError(
-            f"the arguments of {name} are not <arg_key>/<arg_value> pairs", text
-        )
-    arguments = {key.strip(): strip_layout_newlines(value) for key, value in pairs}
-    return ExtractedCall(name=name, arguments=arguments)
+        return arg_key_calls.calls_so_far(region, TAGS, functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -546,7 +546,7 @@ def memgpt_call_grammar(
     """
     # Clients send the same functions every turn: build each grammar once.
     # Key order matters (it is the order the grammar asks for), so no sort_keys.
-    return _memgpt_call_grammar(json_key(list(functions)), inner_thoughts, only)
+    return _memgpt_call_grammar(json_key(functions), inner_thoughts, only)
 
 
 @lru_cache(maxsize=64)

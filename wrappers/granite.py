@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import ClassVar
 
 from wrappers.base import FunctionSchema
-from wrappers.conversation import Turn
+from wrappers.conversation import CallRecord, Turn
 from wrappers.grammar import call_count, json_call_grammar
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
@@ -105,14 +105,16 @@ class GraniteWrapper(ToolFormatWrapper):
                 out += role_turn("tool", content)
             elif turn.kind == "assistant":
                 if turn.calls:
-                    content += TOOL_CALL + json.dumps(
-                        [{"arguments": c.arguments, "name": c.name} for c in turn.calls],
-                        ensure_ascii=False,
-                    )
+                    content += self.past_calls(turn.calls)
                 out += role_turn("assistant", content)
             else:
                 out += role_turn(turn.role if turn.kind == "other" else "user", content)
         return out + "<|start_of_role|>assistant<|end_of_role|>"
+
+    def past_calls(self, calls: Sequence[CallRecord]) -> str:
+        """Past calls as the model writes them (the template prints only a message's text)."""
+        listed = [{"arguments": c.arguments, "name": c.name} for c in calls]
+        return TOOL_CALL + json.dumps(listed, ensure_ascii=False)
 
     def extract_calls(self, text: str) -> Extraction:
         return json_calls_after_markers(text, _MARKERS, end_markers=_END_MARKERS)

@@ -230,7 +230,7 @@ def describe_function(schema: FunctionSchema, *, add_inner_thoughts: bool) -> st
 def describe_functions(functions: Sequence[FunctionSchema], *, add_inner_thoughts: bool) -> str:
     """Every function, each on a new line (the block follows ``Available functions:``)."""
     # Clients send the same functions every turn: lay each list out once.
-    return _described_functions(json_key(list(functions)), add_inner_thoughts)
+    return _described_functions(json_key(functions), add_inner_thoughts)
 
 
 @lru_cache(maxsize=64)

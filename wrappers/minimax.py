@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from wrappers.base import FunctionSchema
-from wrappers.conversation import Turn
+from wrappers.conversation import CallRecord, Turn
 from wrappers.grammar import call_count
 from wrappers.invoke_calls import InvokeFormat, extract_invokes, invoke_grammar, invokes_so_far
 from wrappers.registry import WrapperEntry
@@ -87,6 +87,22 @@ class MiniMaxM2Wrapper(XmlArgumentsWrapper):
     call_pattern: ClassVar[re.Pattern[str]] = re.compile(r"<minimax:tool_call>|<invoke name=")
     stream_openers: ClassVar[tuple[str, ...]] = (re.escape(TOOL_CALL), r"<invoke\s+name")
     stop: ClassVar[tuple[str, ...]] = (TURN_END,)
+    #: How the system turn says to write calls, after the tools (MiniMax M3 has its own).
+    tools_footer: ClassVar[str] = TOOLS_FOOTER
+    #: The open assistant turn; M2's opens its reasoning block.
+    generation_prompt: ClassVar[str] = "]~b]ai\n<think>\n"
+
+    def calls_text(self, calls: Sequence[CallRecord]) -> str:
+        """A past turn's calls as the template writes them after the turn's text."""
+        out = f"\n{TOOL_CALL}\n"
+        for call in calls:
+            out += f'<invoke name="{call.name}">\n'
+            out += "".join(
+                f'<parameter name="{key}">{text_value(value)}</parameter>\n'
+                for key, value in call.arguments.items()
+            )
+            out += "</invoke>\n"
+        return out + TOOL_CALL_END
 
     def render_chat(
         self, system: str, turns: list[Turn], functions: Sequence[FunctionSchema]
@@ -97,7 +113,7 @@ class MiniMaxM2Wrapper(XmlArgumentsWrapper):
             out += "".join(
                 f"<tool>{json.dumps(dict(f), ensure_ascii=False)}</tool>\n" for f in functions
             )
-            out += TOOLS_FOOTER
+            out += self.tools_footer
         out += TURN_END + "\n"
         for index, turn in enumerate(turns):
             if turn.kind == "function":
@@ -109,19 +125,11 @@ class MiniMaxM2Wrapper(XmlArgumentsWrapper):
             elif turn.kind == "assistant":
                 out += "]~b]ai\n" + (turn.content or "")
                 if turn.calls:
-                    out += f"\n{TOOL_CALL}\n"
-                    for call in turn.calls:
-                        out += f'<invoke name="{call.name}">\n'
-                        out += "".join(
-                            f'<parameter name="{key}">{text_value(value)}</parameter>\n'
-                            for key, value in call.arguments.items()
-                        )
-                        out += "</invoke>\n"
-                    out += TOOL_CALL_END
+                    out += self.calls_text(turn.calls)
                 out += TURN_END + "\n"
             else:
                 out += f"]~b]user\n{turn.content or ''}{TURN_END}\n"
-        return out + "]~b]ai\n<think>\n"
+        return out + self.generation_prompt
 
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool

@@ -75,7 +75,10 @@ def _extra_keys(spec: Any, handled: tuple[str, ...]) -> str:
     )
 
 
-def render_tools(functions: Sequence[FunctionSchema]) -> str:
+def render_tools(
+    functions: Sequence[FunctionSchema], call_tags: tuple[str, str] = (TOOL_CALL, TOOL_CALL_END)
+) -> str:
+    """The tools and the call instructions, which show the calls in ``call_tags``."""
     out = TOOLS_HEADER
     for function in functions:
         out += f"\n<function>\n<name>{function['name']}</name>"
@@ -95,7 +98,9 @@ def render_tools(functions: Sequence[FunctionSchema]) -> str:
         out += _extra_keys(parameters, ("type", "properties")) + "\n</parameters>"
         out += _extra_keys(function, ("type", "name", "description", "parameters"))
         out += "\n</function>"
-    return out + TOOLS_INSTRUCTIONS
+    return out + TOOLS_INSTRUCTIONS.replace(TOOL_CALL, call_tags[0]).replace(
+        TOOL_CALL_END, call_tags[1]
+    )
 
 
 def _jinja_string(value: Any) -> str:
@@ -103,13 +108,13 @@ def _jinja_string(value: Any) -> str:
     return str(value)
 
 
-def render_calls(turn: Turn) -> str:
+def render_calls(turn: Turn, call_tags: tuple[str, str] = (TOOL_CALL, TOOL_CALL_END)) -> str:
     out = ""
     for call in turn.calls:
-        out += f"\n{TOOL_CALL}\n<function={call.name}>\n"
+        out += f"\n{call_tags[0]}\n<function={call.name}>\n"
         for key, value in call.arguments.items():
             out += f"<parameter={key}>\n{text_value(value)}\n</parameter>\n"
-        out += f"</function>\n{TOOL_CALL_END}"
+        out += f"</function>\n{call_tags[1]}"
     return out
 
 
@@ -128,12 +133,22 @@ class Qwen3CoderWrapper(XmlArgumentsWrapper):
     )
     stop: ClassVar[tuple[str, ...]] = (IM_END, "<|endoftext|>")
     grammar_trigger: ClassVar[str] = TOOL_CALL
+    #: The tags around each call, and around each result.
+    call_tags: ClassVar[tuple[str, str]] = (TOOL_CALL, TOOL_CALL_END)
+    response_tags: ClassVar[tuple[str, str]] = ("<tool_response>", "</tool_response>")
+    #: The system prompt the template writes when the client sends none.
+    default_system: ClassVar[str] = DEFAULT_SYSTEM
 
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
         return xml_calls_grammar(
-            functions, only=only, max_calls=call_count(parallel, only), write=text_value
+            functions,
+            only=only,
+            max_calls=call_count(parallel, only),
+            call_open=self.call_tags[0] + "\n",
+            call_close=self.call_tags[1],
+            write=text_value,
         )
 
     def render_chat(
@@ -141,33 +156,33 @@ class Qwen3CoderWrapper(XmlArgumentsWrapper):
     ) -> str:
         out = ""
         if system or functions:
-            out = "<|im_start|>system\n" + (system or DEFAULT_SYSTEM)
+            out = "<|im_start|>system\n" + (system or self.default_system)
             if functions:
-                out += render_tools(functions)
+                out += render_tools(functions, self.call_tags)
             out += IM_END + "\n"
         for index, turn in enumerate(turns):
             content = turn.content or ""
             if turn.kind == "function":
                 if index > 0 and turns[index - 1].kind != "function":
                     out += "<|im_start|>user\n"
-                out += f"<tool_response>\n{content}\n</tool_response>\n"
+                out += f"{self.response_tags[0]}\n{content}\n{self.response_tags[1]}\n"
                 if index == len(turns) - 1 or turns[index + 1].kind != "function":
                     out += IM_END + "\n"
             elif turn.kind == "assistant" and turn.calls:
                 out += "<|im_start|>assistant"
                 if content.strip():
                     out += "\n" + content.strip() + "\n"
-                out += render_calls(turn) + IM_END + "\n"
+                out += render_calls(turn, self.call_tags) + IM_END + "\n"
             else:
                 role = turn.role if turn.kind == "other" else turn.kind
                 out += f"<|im_start|>{role}\n{content}{IM_END}\n"
         return out + "<|im_start|>assistant\n"
 
     def extract_calls(self, text: str) -> Extraction:
-        return extract_function_blocks(text, TOOL_CALL, TOOL_CALL_END)
+        return extract_function_blocks(text, *self.call_tags)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return function_blocks_so_far(region, TOOL_CALL_END, functions)
+        return function_blocks_so_far(region, self.call_tags[1], functions)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -36,6 +36,9 @@ _BUILTIN_MODULES = (
     "wrappers.zephyr",
     "wrappers.chatml",
     "wrappers.llama3",
+    # Before glm4 and hermes: all open calls with <tool_call>; detection tries equal
+    # openers in this order (HyperCLOVA X 32B claims only GLM calls with quoted values).
+    "wrappers.hyperclovax_32b",
     # Before hermes: both open calls with <tool_call>; detection tries equal openers in this order.
     "wrappers.glm4",
     "wrappers.hermes",
@@ -78,8 +81,27 @@ _BUILTIN_MODULES = (
     "wrappers.jamba",
     "wrappers.apriel",
     "wrappers.step3",
+    "wrappers.gigachat35",
+    "wrappers.minimax_m3",
+    "wrappers.hunyuan_v3",
+    "wrappers.hunyuan_v4",
+    "wrappers.step_audio2",
+    "wrappers.muse_glimmer",
     "wrappers.hyperclovax",
     "wrappers.qwen25_coder",
+    "wrappers.inkling",
+    "wrappers.deepseek_v4",
+    "wrappers.zaya",
+    "wrappers.mirothinker",
+    "wrappers.dots",
+    "wrappers.solar_open2",
+    "wrappers.plamo3",
+    "wrappers.cwm",
+    "wrappers.iquest_coder",
+    "wrappers.k2_horizon",
+    "wrappers.rwkv",
+    "wrappers.pangu",
+    "wrappers.granite_pythonic",
 )
 
 

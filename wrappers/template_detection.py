@@ -72,6 +72,8 @@ class FormatRule:
 
 #: Most specific first; the first matching rule decides.
 RULES: tuple[FormatRule, ...] = (
+    # Muse Glimmer: harmony-like to=RECIPIENT messages, ATEM <atem:invoke> calls (before harmony).
+    FormatRule("muse-glimmer", any_of=("<atem:function_calls>", "<atem:invoke")),
     # gpt-oss (harmony): channels, and calls addressed to functions.NAME.
     FormatRule("harmony", all_of=("<|channel|>", "<|message|>")),
     # Swiss AI Apertus: <|tools_prefix|>[{"name": {...}}]<|tools_suffix|>.
@@ -82,14 +84,31 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("functiongemma", any_of=("<start_function_call>", "<start_function_declaration>")),
     # Gemma 4: <|tool_call>call:NAME{...}<tool_call|>, <|turn> turns.
     FormatRule("gemma4", any_of=("<|tool_call>", "<|tool>declaration:")),
-    # DeepSeek V3.2 / V4: DSML invoke / parameter tags.
+    # DeepSeek V4.1 writes a space after the DSML token (a calls block), V4 names it tool_calls.
+    FormatRule(
+        "deepseek-v4.1",
+        all_of=("\uff5cDSML\uff5c",),
+        any_of=("\uff5cDSML\uff5c calls", "\uff5cDSML\uff5c invoke", "}} calls>", "}} invoke"),
+    ),
+    FormatRule(
+        "deepseek-v4",
+        all_of=("\uff5cDSML\uff5c",),
+        any_of=("\uff5cDSML\uff5ctool_calls", "tool_calls_block_name", "}}tool_calls>"),
+    ),
+    # DeepSeek V3.2: DSML invoke / parameter tags.
     FormatRule("deepseek-dsml", any_of=("\uff5cDSML\uff5c", "dsml_token")),
     # Tencent Hunyuan A13B: <tool_calls>[...]</tool_calls>, <|extra_0|> turn ends.
     FormatRule("hunyuan-a13b", all_of=("<tool_calls>", "<|extra_0|>")),
+    # Tencent HY v3 (Hy3-preview): <tool_call>NAME<tool_sep> and GLM's <arg_key> tags (before GLM).
+    FormatRule("hunyuan-v3", any_of=("<tool_sep>", "<\uff5chy_User\uff5c>")),
+    # Tencent HY v4: the same calls, each token with its checkpoint's suffix (<tool_call:...>).
+    FormatRule("hunyuan-v4", any_of=("<tool_call:", "<arg_key:")),
     # InternLM2 / 2.5: <|action_start|><|plugin|>{...}<|action_end|>.
     FormatRule("internlm2", any_of=("<|action_start|>", "name=<|plugin|>")),
     # AI2 OLMo 3: Python calls, one per line, in <function_calls> tags.
     FormatRule("olmo3", any_of=("<function_calls>",)),
+    # MiniMax M3: ]<]minimax[>[ before every tag of a call (its turns are M2's: first).
+    FormatRule("minimax-m3", any_of=("]<]minimax[>[",)),
     # MiniMax M2: <minimax:tool_call><invoke name=...>.
     FormatRule("minimax-m2", any_of=("<minimax:tool_call>", "]~b]ai")),
     # MiniCPM5: <function name="f"><param name="k">v</param></function> (no <tool_call>).
@@ -108,8 +127,22 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("lfm2", any_of=("<|tool_call_start|>", "<|tool_list_start|>")),
     # Seed-OSS wraps Qwen3-Coder-like <function=...><parameter=...> in <seed:tool_call>.
     FormatRule("seed-oss", any_of=("<seed:tool_call>",)),
+    # openPangu: [unused9]ROLE...[unused10] turns, calls in [unused11][...][unused12].
+    FormatRule("pangu", any_of=("[unused11]", "[unused9]")),
+    # RWKV: a fenced JSON call after "**Tool Call:**".
+    FormatRule("rwkv", any_of=("**Tool Call:**",)),
+    # K2 Horizon (IFM): GLM-style pairs under <ifm|...> tags.
+    FormatRule("k2-horizon", any_of=("<ifm|tool_call", "<ifm|arg_key>")),
+    # iQuest Coder V2: GLM's key / value pairs in <iquestcoder_tool_call> (before GLM's rule).
+    FormatRule("iquest-coder-v2", any_of=("<iquestcoder_tool_call>",)),
+    # HyperCLOVA X SEED Think 32B: GLM's calls (JSON values) in ChatML turns.
+    FormatRule("hyperclovax-seed-think-32b", all_of=("<|im_start|>", "<arg_key>")),
     # GLM 4.5+ (and templates copying it): <tool_call>name<arg_key>k</arg_key><arg_value>...
     FormatRule("glm4", any_of=("<arg_key>",)),
+    # MiroMind MiroThinker: MCP-style <use_mcp_tool> blocks (its template also shows <tool_call>).
+    FormatRule("mirothinker", any_of=("<use_mcp_tool>",)),
+    # Zyphra ZAYA1: Qwen3-Coder's calls in <zyphra_tool_call> tags.
+    FormatRule("zaya", any_of=("<zyphra_tool_call>",)),
     # Qwen3-Coder, Qwen 3.5, Nemotron 3: <function=name><parameter=k>v</parameter></function>.
     FormatRule("qwen3-coder", all_of=("<function=", "<parameter=")),
     # Functionary v3.2 (>>>recipient) and v3.1 (<function=name>{...}</function> on Llama 3.1).
@@ -126,6 +159,18 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("minimax-m1", all_of=("<beginning_of_sentence>", "<tool_calls>")),
     # StepFun Step3: <steptml:invoke> calls in a tool_calls_begin block.
     FormatRule("step3", any_of=("<steptml:invoke", "steptml:parameter")),
+    # StepFun Step-Audio 2: tools in a tool_json_schemas turn, <tool_call>function\nNAME\n{...}.
+    FormatRule("step-audio-2", any_of=("tool_json_schemas",)),
+    # Thinking Machines Inkling: typed message blocks, calls after <|content_invoke_tool_json|>.
+    FormatRule("inkling", any_of=("<|content_invoke_tool_json|>",)),
+    # dots.llm: <invoke> calls in <dots_function_call> blocks.
+    FormatRule("dots", any_of=("<dots_function_call>",)),
+    # Upstage Solar Open 2: <|tool_call:start|>name, <|tool_arg:start|>k<|tool_arg:value|>v.
+    FormatRule("solar-open2", any_of=("<|tool_call:start|>", "<|tool_arg:value|>")),
+    # PLaMo 3: <|plamo:begin_tool_requests:plamo|> requests with JSON arguments.
+    FormatRule("plamo3", any_of=("<|plamo:begin_tool_request", "plamo:begin_tool_name")),
+    # Meta CWM: <tool: NAME> blocks, results in "tool: NAME" turns (Llama 3 headers).
+    FormatRule("cwm", any_of=("<tool: ",)),
     # ServiceNow Apriel 1.5: reasoning, [BEGIN FINAL RESPONSE], <tool_calls>[...] answers.
     FormatRule("apriel", all_of=("[BEGIN FINAL RESPONSE]", "<tool_calls>")),
     # AI21 Jamba: <|bom|><|role|> messages, <tool_definitions>, <tool_calls>[...] answers.
@@ -134,6 +179,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("longcat", any_of=("<longcat_tool_call>",)),
     # Baidu ERNIE 4.5: <|begin_of_sentence|> and User:/Assistant: turns; Hermes calls.
     FormatRule("ernie4.5", all_of=("<|begin_of_sentence|>", "<tool_call>")),
+    # Sber GigaChat 3.5: GigaChat 3's messages, GCML invoke blocks (before GigaChat 3's rule).
+    FormatRule("gigachat3.5", any_of=("\uff5cGCML\uff5c",)),
     # Sber GigaChat 3: ROLE<|role_sep|> messages, calls as a "function call" message.
     FormatRule("gigachat3", any_of=("<|role_sep|>",)),
     # IBM granite-20b-functioncalling: tools after <|function_call_library|>, <function_call> calls.

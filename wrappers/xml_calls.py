@@ -68,6 +68,8 @@ def parse_function_block(text: str, start: int) -> tuple[ExtractedCall, int]:
     if name_end == -1:
         raise WrapperParseError("a <function= tag is not closed", text)
     name = text[start + len(FUNCTION_OPEN) : name_end].strip()
+    if (unclosed := _unclosed_header(name)) is not None:
+        return ExtractedCall(name=unclosed, arguments={}), name_end + 1
     close = text.find(FUNCTION_CLOSE, name_end)
     if not name or close == -1:
         raise WrapperParseError(f"the call to {name or '?'} is cut off (no </function>)", text)
@@ -81,6 +83,17 @@ def parse_function_block(text: str, start: int) -> tuple[ExtractedCall, int]:
             value_end = next_start
         arguments[match.group(1).strip()] = strip_layout_newlines(body[match.end() : value_end])
     return ExtractedCall(name=name, arguments=arguments), close + len(FUNCTION_CLOSE)
+
+
+def _unclosed_header(header: str) -> str | None:
+    """The name of ``<function=name</function>``, a header the model never closed.
+
+    Such a call ends at its ``</function>`` with no arguments (as vLLM's BerryLM
+    parser reads it) rather than swallowing the next call's block.
+    """
+    if header.endswith(FUNCTION_CLOSE[:-1]) and "<" in header:
+        return header[: header.index("<")].strip()
+    return None
 
 
 def extract_function_blocks(text: str, open_tag: str, close_tag: str) -> Extraction:
@@ -125,6 +138,10 @@ def function_blocks_so_far(
         name = text[start + len(FUNCTION_OPEN) : name_end].strip() if name_end != -1 else ""
         if not name:
             break
+        if (unclosed := _unclosed_header(name)) is not None:
+            calls.append(PartialCall(unclosed, "{}"))
+            position = name_end + 1
+            continue
         close = text.find(FUNCTION_CLOSE, name_end)
         body = text[name_end + 1 : close if close != -1 else len(text)]
         pairs, open_value = _parameters_so_far(body, complete=close != -1)
@@ -243,13 +260,16 @@ def typed_arguments(arguments: dict[str, Any], function: FunctionSchema | None) 
     for key, value in arguments.items():
         # A parameter may be a local reference ({"$ref": "#/$defs/node"}).
         schema = resolve_local_ref(properties.get(key), parameters)
-        if not isinstance(value, str):
-            typed[key] = value
-        elif isinstance(schema, dict):
-            typed[key] = _convert(value, schema_type_order(schema))
-        else:
-            typed[key] = _convert(value, ["object", "array"])
+        typed[key] = typed_text(value, schema) if isinstance(value, str) else value
     return typed
+
+
+def typed_text(value: str, schema: Any) -> Any:
+    """One text value as the type ``schema`` declares (an object or list where
+    there is no schema and the text is JSON for one); else the text itself."""
+    if isinstance(schema, dict):
+        return _convert(value, schema_type_order(schema))
+    return _convert(value, ["object", "array"])
 
 
 def schema_type_order(schema: dict[str, Any]) -> list[str]:
@@ -266,9 +286,33 @@ def schema_type_order(schema: dict[str, Any]) -> list[str]:
                 types.extend(schema_type_order(option))
     if "enum" in schema and not types:
         types.append("string")
-    # "float" is not JSON Schema but tool definitions use it (vLLM's tests do).
-    types = ["number" if t in ("float", "double") else t for t in types]
-    return list(dict.fromkeys(types))
+    return list(dict.fromkeys(json_schema_type(t) for t in types))
+
+
+#: Type names tool definitions use that are not JSON Schema's (vLLM's Hunyuan
+#: parsers read them so: ``"int"``, ``"list"``, ``"uint32"``).
+_TYPE_ALIASES = {
+    **dict.fromkeys(("str", "text", "varchar", "char", "enum"), "string"),
+    **dict.fromkeys(("bool", "binary"), "boolean"),
+    **dict.fromkeys(("int", "long", "short"), "integer"),
+    **dict.fromkeys(("float", "double"), "number"),
+    "list": "array",
+    **dict.fromkeys(("dict", "map"), "object"),
+}
+_INTEGER_PREFIXES = ("int", "uint", "long", "short", "unsigned")
+_NUMBER_PREFIXES = ("num", "float")
+
+
+def json_schema_type(name: str) -> str:
+    """A schema's type name as JSON Schema spells it (``"int"`` -> ``"integer"``)."""
+    lower = name.lower()
+    if lower in _TYPE_ALIASES:
+        return _TYPE_ALIASES[lower]
+    if lower in ("string", "integer", "number", "boolean", "array", "object", "null"):
+        return lower
+    if lower.startswith(_INTEGER_PREFIXES):
+        return "integer"
+    return "number" if lower.startswith(_NUMBER_PREFIXES) else name
 
 
 def _convert(value: str, types: list[str]) -> Any:

@@ -400,12 +400,13 @@ class HTTPBackend:
                 redact=self.redactor.redact,
             )
         finally:
-            # Shielded: this runs while a cancelled task unwinds, maybe inside
-            # an anyio scope that delivers its cancellation again at every
-            # await; the connection must close all the same, or the upstream
-            # goes on generating for nobody.
-            with anyio.CancelScope(shield=True):
-                await response.aclose()
+            if not response.release_if_read():
+                # Shielded: this runs while a cancelled task unwinds, maybe inside
+                # an anyio scope that delivers its cancellation again at every
+                # await; the connection must close all the same, or the upstream
+                # goes on generating for nobody.
+                with anyio.CancelScope(shield=True):
+                    await response.aclose()
 
     async def send(
         self, method: str, path: str, body: dict[str, Any] | None = None

@@ -151,23 +151,25 @@ class Exchange:
             raise self.too_large("streamed more text than")
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The body as it arrives, each wait ended by the next deadline."""
+        """The body as it arrives, each wait ended by the next deadline.
+
+        What has arrived already is taken without a wait (and so without a
+        timer): for a small answer, that is all of it.
+        """
         body = self.response.aiter_bytes()
         try:
             while True:
-                deadline, limit = self.clock.next_deadline()
                 try:
-                    async with asyncio.timeout_at(deadline):
-                        chunk = await anext(body)
-                except StopAsyncIteration:
-                    return
-                except TimeoutError:
-                    raise self.timed_out(limit) from None
+                    chunk = self.response.read_ready()
+                    if chunk is None:
+                        chunk = await self._wait_for_chunk(body)
                 except TransportError as exc:
                     raise UpstreamError(
                         f"The {self.upstream} broke off its answer to {self.request} "
                         f"({type(exc).__name__}: {self.redact(str(exc))})."
                     ) from exc
+                if not chunk:
+                    return
                 yield chunk
         finally:
             # Left early (the caller stopped reading): close the body's iterator
@@ -176,6 +178,17 @@ class Exchange:
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
+
+    async def _wait_for_chunk(self, body: AsyncIterator[bytes]) -> bytes:
+        """The next chunk, ``b""`` at the end; :class:`UpstreamTimeout` past the deadline."""
+        deadline, limit = self.clock.next_deadline()
+        try:
+            async with asyncio.timeout_at(deadline):
+                return await anext(body)
+        except StopAsyncIteration:
+            return b""
+        except TimeoutError:
+            raise self.timed_out(limit) from None
 
     async def read(self) -> bytes:
         """The whole body; :class:`UpstreamError` when it passes ``max_bytes``."""

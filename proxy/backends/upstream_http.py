@@ -148,6 +148,12 @@ class UpstreamHTTP:
             self._session = None
 
 
+def _read_failure(exc: aiohttp.ClientError) -> TransportError:
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return RemoteProtocolError(str(exc))
+    return ReadError(str(exc) or type(exc).__name__)
+
+
 class UpstreamResponse:
     """An answer whose body is being read."""
 
@@ -160,10 +166,34 @@ class UpstreamResponse:
         try:
             async for chunk in self._response.content.iter_any():
                 yield chunk
-        except aiohttp.ClientPayloadError as exc:
-            raise RemoteProtocolError(str(exc)) from exc
         except aiohttp.ClientError as exc:
-            raise ReadError(str(exc) or type(exc).__name__) from exc
+            raise _read_failure(exc) from exc
+
+    def read_ready(self) -> bytes | None:
+        """What has arrived, without waiting: bytes, ``b""`` at the end, None if nothing yet.
+
+        A small answer is often all in by the time its headers are: reading it
+        needs no timed wait at all (proxy/backends/exchange.py).
+        """
+        content = self._response.content
+        try:
+            chunk = content.read_nowait()
+        except aiohttp.ClientError as exc:
+            raise _read_failure(exc) from exc
+        if chunk or content.at_eof():
+            return chunk
+        return None
+
+    def release_if_read(self) -> bool:
+        """Read to the end? Then the connection goes back to the pool now, without an await.
+
+        The common case, and the cheap one: a request whose answer was read
+        whole needs no shielded ``aclose``.
+        """
+        if not self._response.content.at_eof():
+            return False
+        self._response.release()
+        return True
 
     async def aclose(self) -> None:
         response = self._response

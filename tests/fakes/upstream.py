@@ -1486,3 +1486,27 @@ class _ConnectionWatch:
             handler.cancel()
         if not handler.cancelled() and handler.exception() is not None:
             raise handler.exception()  # type: ignore[misc]
+
+
+class HeldUpstream(FakeUpstream):
+    """webui whose generations wait until :attr:`held` is cleared; counts them meanwhile.
+
+    Stands in for a busy llama.cpp / webui: a request in flight upstream for
+    as long as a test needs (capacity, queueing, slow clients, disconnects).
+    """
+
+    def __init__(self) -> None:
+        super().__init__("webui")
+        self.held = True
+        self.generating = 0
+        self.most_generating = 0
+
+    async def _webui_completion(self, body: dict[str, Any]) -> Answer:
+        self.generating += 1
+        self.most_generating = max(self.most_generating, self.generating)
+        try:
+            while self.held and not self._stopping.is_set():
+                await self._pause(0.01)
+            return await super()._webui_completion(body)
+        finally:
+            self.generating -= 1

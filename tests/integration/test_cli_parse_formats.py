@@ -3,7 +3,8 @@
 The command runs as a user runs it (a subprocess of this worktree's code);
 the tools file is a list of ``{"type": "function", "function": {...}}``.
 Each output is a real parallel-call output from the format's case table
-(GigaChat 3 writes one call per answer; Apriel's row is its template's layout).
+(GigaChat 3 writes one call per answer; Apriel's row is its template's layout; openPangu's row
+is in LFM2's tokens, which `auto` reads as `lfm2`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import pytest
 from tests.unit import (
     test_format_apertus,
     test_format_apriel,
+    test_format_cwm,
     test_format_deepseek_dsml,
+    test_format_dots,
     test_format_ernie45,
     test_format_functiongemma,
     test_format_gemma4,
@@ -27,12 +30,16 @@ from tests.unit import (
     test_format_glm4,
     test_format_granite4,
     test_format_granite_20b_fc,
+    test_format_granite_pythonic,
     test_format_harmony,
     test_format_hermes,
     test_format_hunyuan,
     test_format_hyperclovax,
+    test_format_hyperclovax_32b,
     test_format_internlm2,
+    test_format_iquest_coder,
     test_format_jamba,
+    test_format_k2_horizon,
     test_format_kimi_k3,
     test_format_longcat,
     test_format_minicpm5,
@@ -40,7 +47,11 @@ from tests.unit import (
     test_format_minimax_m1,
     test_format_nemotron,
     test_format_olmo3,
+    test_format_pangu,
+    test_format_plamo3,
     test_format_qwen25_coder,
+    test_format_rwkv,
+    test_format_solar_open2,
     test_format_step3,
     test_format_xlam,
 )
@@ -75,6 +86,16 @@ PARALLEL = [
     (test_format_minimax_m1, "vllm-parallel"),
     (test_format_hyperclovax, "vllm-parallel"),
     (test_format_qwen25_coder, "vllm-parallel"),
+    (test_format_dots, "vllm-invokes-and-json-block"),
+    (test_format_solar_open2, "vllm-parallel"),
+    (test_format_plamo3, "vllm-parallel"),
+    (test_format_cwm, "vllm-function-label-parallel"),
+    (test_format_iquest_coder, "vllm-parallel"),
+    (test_format_k2_horizon, "vllm-xml-parallel"),
+    (test_format_rwkv, "vllm-parallel"),
+    (test_format_pangu, "vllm-parallel"),  # LFM2's tokens: auto reads them as lfm2
+    (test_format_granite_pythonic, "vllm-parallel"),  # an answer of call lines only
+    (test_format_hyperclovax_32b, "vllm-parallel"),
 ]
 
 

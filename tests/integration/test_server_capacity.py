@@ -15,30 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fakes.upstream import Answer, FakeUpstream
+from tests.fakes.upstream import HeldUpstream
 from tests.integration.conftest import MakeProxy, RunningProxy
 
 CHAT = "/v1/chat/completions"
-
-
-class HeldUpstream(FakeUpstream):
-    """webui whose generations wait until :attr:`held` is cleared; counts them meanwhile."""
-
-    def __init__(self) -> None:
-        super().__init__("webui")
-        self.held = True
-        self.generating = 0
-        self.most_generating = 0
-
-    async def _webui_completion(self, body: dict[str, Any]) -> Answer:
-        self.generating += 1
-        self.most_generating = max(self.most_generating, self.generating)
-        try:
-            while self.held and not self._stopping.is_set():
-                await self._pause(0.01)
-            return await super()._webui_completion(body)
-        finally:
-            self.generating -= 1
 
 
 @pytest.fixture
@@ -121,6 +101,25 @@ async def test_a_queued_request_whose_client_left_never_reaches_the_upstream(
     prompts = [r.json["prompt"] for r in held.generation_requests if r.json]
     assert len(prompts) == 1 and "first in line" in prompts[0]
     assert capacity(proxy)["in_flight"] == 0
+
+
+async def test_a_generating_request_whose_client_left_frees_its_slot(
+    make_proxy: MakeProxy, held: HeldUpstream
+) -> None:
+    # The client hangs up while the upstream is still generating: fcproxy
+    # cancels its side (cancel_on_disconnect), the slot frees at once, and the
+    # upstream, still held, is not waited for.
+    proxy = make_proxy(upstream_url=held.url, max_concurrency=1, max_queue=10)
+    async with httpx.AsyncClient(base_url=proxy.url, timeout=30) as leaving_client:
+        leaving = asyncio.create_task(leaving_client.post(CHAT, json=chat("leaves mid-way")))
+        await wait_for(lambda: held.generating == 1 and capacity(proxy)["in_flight"] == 1)
+        leaving.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+    await wait_for(lambda: capacity(proxy)["in_flight"] == 0)
+    assert held.held  # nothing was released: the slot freed because the client left
+    held.held = False
+    assert httpx.post(proxy.url + CHAT, json=chat("after"), timeout=10).status_code == 200
 
 
 async def test_a_request_that_waits_past_queue_timeout_gets_429(

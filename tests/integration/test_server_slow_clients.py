@@ -17,13 +17,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from tests.fakes.upstream import Answer, FakeUpstream
+from tests.fakes.upstream import FakeUpstream, HeldUpstream
 from tests.integration.conftest import MakeProxy
 from tests.support.process import ProxyProcess
 
@@ -247,24 +246,6 @@ def test_serve_flags_set_the_capacity_and_keep_alive(webui: FakeUpstream, stalls
         stalls.wait_until(lambda: idle.closed_after is not None, timeout=10)
     assert idle.status == 200, "served, then closed once idle for keep_alive_timeout"
     assert idle.closed_after is not None and 1.0 <= idle.closed_after < 5
-
-
-class HeldUpstream(FakeUpstream):
-    """webui whose generations wait until the test releases them."""
-
-    def __init__(self) -> None:
-        super().__init__("webui")
-        self.held = True
-        self.generating = 0
-
-    async def _webui_completion(self, body: dict[str, Any]) -> Answer:
-        self.generating += 1
-        try:
-            while self.held and not self._stopping.is_set():
-                await self._pause(0.01)
-            return await super()._webui_completion(body)
-        finally:
-            self.generating -= 1
 
 
 def test_when_every_connection_is_busy_a_new_one_gets_503(stalls: Stalls) -> None:

@@ -33,7 +33,9 @@ from wrappers.base import RenderOptions
 from wrappers.conversation import CallRecord
 from wrappers.gemma_values import write_value
 from wrappers.grammar import text_or_calls_grammar, text_without
+from wrappers.hy_arg_calls import HyTags
 from wrappers.kimi_k3 import TOOLS_CLOSE, TOOLS_OPEN, call_xtml
+from wrappers.minimax_m3_values import to_xml
 from wrappers.olmo3 import template_value
 from wrappers.python_calls import python_literal
 from wrappers.registry import get_wrapper
@@ -194,10 +196,27 @@ DS_END = "<｜tool▁call▁end｜>", "<｜tool▁calls▁end｜>"
 DSML = "｜DSML｜"
 STEP3 = "<｜tool_calls_begin｜>", "<｜tool_call_begin｜>function<｜tool_sep｜>"
 STEP3_END = "<｜tool_call_end｜>", "<｜tool_calls_end｜>"
+M3 = "]<]minimax[>["
 
 
 def hermes(calls: list[Call], open_tag: str, close_tag: str, nl: str = "\n") -> str:
     return "\n".join(f"{open_tag}{nl}{j}{nl}{close_tag}" for j in named(calls))
+
+
+def arg_key_pairs(
+    calls: list[Call], call_tags: tuple[str, str], prefix: str = "", layout: str = ""
+) -> str:
+    """GLM's name-then-pairs calls, one per line, with a family's tags (``prefix``: ``ifm|``)."""
+    key, value = f"<{prefix}arg_key>", f"<{prefix}arg_value>"
+    return "\n".join(
+        f"{call_tags[0]}{n}"
+        + "".join(
+            f"{layout}{key}{k}</{key[1:]}{layout}{value}{json_text(v)}</{value[1:]}"
+            for k, v in a.items()
+        )
+        + f"{layout}{call_tags[1]}"
+        for n, a in calls
+    )
 
 
 def json_list(calls: list[Call], open_tag: str, close_tag: str) -> str:
@@ -258,6 +277,13 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     ),
     "qwen3-coder": lambda c: qwen_xml(c, "<tool_call>", "</tool_call>", "\n"),
     "seed-oss": lambda c: qwen_xml(c, "<seed:tool_call>", "</seed:tool_call>", ""),
+    "zaya": lambda c: qwen_xml(c, "<zyphra_tool_call>", "</zyphra_tool_call>", "\n"),
+    # One block per call, the server the template files the tool under.
+    "mirothinker": lambda c: "\n".join(
+        f"<use_mcp_tool>\n<server_name>generic-extras</server_name>\n<tool_name>{n}</tool_name>\n"
+        f"<arguments>\n{json.dumps(a)}\n</arguments>\n</use_mcp_tool>"
+        for n, a in c
+    ),
     "glm4": lambda c: "\n".join(
         f"<tool_call>{n}"
         + "".join(
@@ -268,6 +294,9 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     ),
     "minimax-m2": lambda c: invokes(c, "", "minimax:tool_call", dsml=False),
     "deepseek-dsml": lambda c: invokes(c, DSML, "function_calls", dsml=True),
+    # V4 names the block tool_calls; V4.1 writes a space after the DSML token.
+    "deepseek-v4": lambda c: invokes(c, DSML, "tool_calls", dsml=True),
+    "deepseek-v4.1": lambda c: invokes(c, DSML + " ", "calls", dsml=True),
     "kimi-k2": lambda c: (
         "<|tool_calls_section_begin|>"
         + "".join(
@@ -300,6 +329,13 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "hunyuan-a13b": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
     "jamba": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
     "apriel": lambda c: json_list(c, "<tool_calls>", "</tool_calls>"),
+    # A call message each, named after its function; the payload's arguments are "args".
+    "inkling": lambda c: "".join(
+        f"<|message_model|>{n}<|content_invoke_tool_json|>"
+        + json.dumps({"name": n, "args": a})
+        + "<|end_message|>"
+        for n, a in c
+    ),
     "minicpm5": lambda c: "".join(
         f'<function name="{n}">'
         + "".join(f'<param name="{k}">{text_value(v)}</param>' for k, v in a.items())
@@ -326,6 +362,71 @@ WRITERS: dict[str, Callable[[list[Call]], str]] = {
     "lfm2": lambda c: f"<|tool_call_start|>{python_list(c)}<|tool_call_end|>",
     "gemma4": lambda c: gemma(c, "<|tool_call>", "<tool_call|>", '<|"|>'),
     "functiongemma": lambda c: gemma(c, "<start_function_call>", "<end_function_call>", "<escape>"),
+    # DSML's syntax with GigaChat's prefix.
+    "gigachat3.5": lambda c: invokes(c, "｜GCML｜", "tool_calls", dsml=True),
+    # Arguments as tags after MiniMax's token (the template's to_xml).
+    "minimax-m3": lambda c: (
+        f"{M3}<tool_call>\n"
+        + "".join(f'{M3}<invoke name="{n}">{to_xml(a)}{M3}</invoke>\n' for n, a in c)
+        + f"{M3}</tool_call>"
+    ),
+    # GLM's argument tags in a <tool_calls> block: v3 a tag a line after <tool_sep>, v4 flush.
+    "hunyuan-v3": lambda c: HyTags().calls(c),
+    "hunyuan-v4": lambda c: HyTags(separated=False).calls(c),
+    "step-audio-2": lambda c: "".join(
+        f"<tool_call>function\n{n}\n{dumps(a)}</tool_call>" for n, a in c
+    ),
+    # Non-string values as JSON.
+    "dots": lambda c: (
+        "<dots_function_call>\n"
+        + "".join(
+            f'<invoke name="{n}">\n'
+            + "".join(f'<parameter name="{k}">{json_text(v)}</parameter>\n' for k, v in a.items())
+            + "</invoke>\n"
+            for n, a in c
+        )
+        + "</dots_function_call>"
+    ),
+    "solar-open2": lambda c: "\n".join(
+        f"<|tool_call:start|>{n}\n"
+        + "".join(
+            f"<|tool_arg:start|>{k}<|tool_arg:value|>{json_text(v)}<|tool_arg:end|>\n"
+            for k, v in a.items()
+        )
+        + "<|tool_call:end|>"
+        for n, a in c
+    ),
+    "plamo3": lambda c: (
+        "<|plamo:begin_tool_requests:plamo|>"
+        + "".join(
+            f"<|plamo:begin_tool_request:plamo|><|plamo:begin_tool_name:plamo|>{n}"
+            "<|plamo:end_tool_name:plamo|><|plamo:begin_tool_arguments:plamo|>"
+            f"<|plamo:constrain|>json<|plamo:msg|>{dumps(a)}<|plamo:end_tool_arguments:plamo|>"
+            "<|plamo:end_tool_request:plamo|>"
+            for n, a in c
+        )
+        + "<|plamo:end_tool_requests:plamo|>"
+    ),
+    # The JSON-object input (a text input fits one string parameter only).
+    "cwm": lambda c: "\n".join(f"<tool: {n}>\n{dumps(a)}\n</tool>" for n, a in c),
+    "iquest-coder-v2": lambda c: arg_key_pairs(
+        c, ("<iquestcoder_tool_call>", "</iquestcoder_tool_call>")
+    ),
+    "hyperclovax-seed-think-32b": lambda c: "\n".join(
+        f"<tool_call>{n}"
+        + "".join(
+            f"\n<arg_key>{k}</arg_key>\n<arg_value>{dumps(v)}</arg_value>" for k, v in a.items()
+        )
+        + "\n</tool_call>"
+        for n, a in c
+    ),
+    "pangu": lambda c: json_list(c, "[unused11]", "[unused12]"),
+    "rwkv": lambda c: "\n".join(f"**Tool Call:**\n```json\n{j}\n```" for j in named(c)),
+    "k2-horizon": lambda c: (
+        "<ifm|tool_calls>\n"
+        + arg_key_pairs(c, ("<ifm|tool_call>", "</ifm|tool_call>"), "ifm|", "\n")
+        + "\n</ifm|tool_calls>"
+    ),
 }
 #: Formats with a call grammar for required calls only (no marker to trigger on).
 REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
@@ -333,6 +434,19 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
     "functionary-v3": lambda c: ">>>".join(f"{n}\n{dumps(a)}" for n, a in c),
     # It asks for generic-json's calls (and reads any format).
     "auto": WRITERS["generic-json"],
+    # A message per call; its reasoning header (" to=self") starts like a call's.
+    "muse-glimmer": lambda c: "<|eom|><|start|>assistant".join(
+        f' to={n}<|message|><atem:function_calls>\n<atem:invoke name="{n}">\n'
+        + "".join(
+            f'<atem:parameter name="{k}">{json_text(v)}</atem:parameter>\n' for k, v in a.items()
+        )
+        + "</atem:invoke>\n</atem:function_calls>"
+        for n, a in c
+    ),
+    # No marker: one Python call a line.
+    "granite-pythonic": lambda c: "\n".join(
+        f"{n}(" + ", ".join(f"{k}={python_literal(v)}" for k, v in a.items()) + ")" for n, a in c
+    ),
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
 #: (GigaChat 3's template writes one call message per assistant turn.)
@@ -342,6 +456,8 @@ ONE_CALL = {"harmony", "gpt-oss", "llama3-json", "internlm2", "gigachat3"}
 REQUIRED_PREFIX = {
     "minimax-m2": "The user wants an alarm.\n</think>\n\n",
     "kimi-k3": "Setting it.<|close|>response<|sep|>",
+    "k2-horizon": "The user wants an alarm.</ifm|think>\n",
+    "hyperclovax-seed-think-32b": "The user wants an alarm.</think>\n\n",
 }
 #: ... or a reasoning block it may write first.
 REASONING = {
@@ -353,14 +469,20 @@ REASONING = {
     "minimax-m1": "<think>An alarm.</think>\n\n",
     # Its answer channel opens as the reasoning closes (vLLM's reasoning parser).
     "hunyuan-a13b": "<think>\nAn alarm.\n</think>\n<answer>\n",
+    "minimax-m3": "<mm:think>An alarm.</mm:think>\n",
+    "muse-glimmer": " to=self<|message|>An alarm.<|eom|><|start|>assistant",
     # Its template opens the block: the answer starts inside it (vLLM's tests).
     "ernie4.5": "An alarm.\n</think>\n\n\n",
     "apriel": "Here are my reasoning steps:\nAn alarm.\n[BEGIN FINAL RESPONSE]\n",
     "hyperclovax-seed-think": "/think\nAn alarm.<|im_end|>\n<|im_start|>assistant",
+    "inkling": "<|message_model|><|content_thinking|>An alarm.<|end_message|>",
+    "mirothinker": "<think>\nAn alarm.\n</think>\n\n",
+    "solar-open2": "<|think:start|>An alarm.<|think:end|>",
+    "plamo3": "<|plamo:begin_think:plamo|>An alarm.<|plamo:end_think:plamo|>",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).
-NAMED_TRIGGERS = {"pythonic", "llama4-pythonic", "gemma"}
+NAMED_TRIGGERS = {"pythonic", "llama4-pythonic", "gemma", "inkling"}
 PROSE = "Good morning! [1] <b>bold</b> {x} call: f(x)"
 
 

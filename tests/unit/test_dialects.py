@@ -8,11 +8,12 @@ import pytest
 
 from proxy.dialects import CallChoice, normalize
 from proxy.errors import InvalidRequestError
-from proxy.schemas import ChatCompletionRequest
+from proxy.schemas import ChatCompletionRequest, parse_chat_request
 from tests.support.shared import fixture
 
 FN = {"name": "f", "description": "d", "parameters": {"type": "object", "properties": {}}}
 TOOL = {"type": "function", "function": FN}
+HI = [{"role": "user", "content": "hi"}]
 
 
 def request(**fields: Any) -> ChatCompletionRequest:
@@ -113,3 +114,23 @@ def test_function_without_parameters_gets_an_empty_object_schema() -> None:
     assert normalized.functions == [
         {"name": "ping", "description": "", "parameters": {"type": "object", "properties": {}}}
     ]
+
+
+def test_the_same_validated_tools_are_checked_once_and_shared() -> None:
+    # parse_chat_request hands back one validated list for the same tools.
+    first = parse_chat_request({"model": "m", "messages": HI, "tools": [TOOL]})
+    again = parse_chat_request({"model": "m", "messages": HI, "tools": [TOOL]})
+    assert first.tools is again.tools
+    assert normalize(first).functions is normalize(again).functions
+    # A list validated anew is dumped and checked anew (equal, not shared).
+    fresh = request(tools=[TOOL])
+    assert normalize(fresh).functions == normalize(first).functions
+    assert normalize(fresh).functions is not normalize(first).functions
+
+
+def test_a_refused_tool_list_is_refused_every_time() -> None:
+    bad = {"type": "function", "function": {**FN, "name": "g", "parameters": {"$ref": "http://x"}}}
+    body = {"model": "m", "messages": HI, "tools": [bad]}
+    for _ in range(2):
+        with pytest.raises(InvalidRequestError, match="x"):
+            normalize(parse_chat_request(body))

@@ -26,6 +26,9 @@ NAME = "hermes"
 
 # Sources of the real outputs below (and TEMPLATE, of the rendering).
 VLLM = "https://github.com/vllm-project/vllm/blob/df6d0216aa6fed0b310cbefb5b79f1d0ec5993dc/tests/tool_parsers/test_hermes_tool_parser.py"
+# llama.cpp's Reka Edge handler (b8875; this copy in a fork): Hermes' JSON calls in
+# <tool_call> tags after an optional <think> block, the turn ended by <sep>.
+LLAMA_CPP_REKA = "https://github.com/auroralabs-loci/llama.cpp/blob/b6f0af2682eb93a059183a6d792ae0d911a0845d/common/chat-reka.cpp"
 # Qwen/Qwen2.5-7B-Instruct's tokenizer_config.json chat_template (tests/unit/templates/README.md).
 TEMPLATE = Path(__file__).parent / "templates" / "Qwen-Qwen2.5-7B-Instruct.jinja"
 
@@ -153,6 +156,15 @@ REASONING: list[ReasoningCase] = [
         "<think>\nThe user wants the weather.\n</think>\n\n"
         + tagged('{"name": "get_weather", "arguments": {"city": "Paris"}}'),
         "The user wants the weather.",
+        None,
+        [PARIS],
+    ),
+    # LLAMA_CPP_REKA's layout: reasoning, then standard JSON tools in <tool_call> tags.
+    (
+        "llama.cpp-reka-edge-think-then-call",
+        "<think>I need the weather.</think>\n"
+        + tagged('{"name": "get_weather", "arguments": {"city": "Paris"}}'),
+        "I need the weather.",
         None,
         [PARIS],
     ),

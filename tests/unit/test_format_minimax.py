@@ -21,6 +21,7 @@ NAME = "minimax-m2"
 # Sources of the real outputs below.
 VLLM = "https://github.com/vllm-project/vllm/blob/0c927c3451653f28e60cd552cff13ddc3c9ff49e/tests/tool_parsers/test_minimax_m2_tool_parser.py"
 TEMPLATE = "https://github.com/ggml-org/llama.cpp/blob/a21f05affbf67c90f2ac574f1bdd7197ccbe2369/models/templates/unsloth-MiniMax-M2.jinja"
+VLLM_SANITIZED = "https://github.com/vllm-project/vllm/blob/762e2060e58581624fcf404420d8260ae820eadf/tests/tool_parsers/test_minimax_m2_sanitized_tool_parser.py"
 
 
 def function(name: str, **types: str) -> FunctionSchema:
@@ -96,6 +97,18 @@ REAL_OUTPUTS: list[Case] = [
         '<invoke name="fn_b"><parameter name="y">2</parameter></invoke></minimax:tool_call>',
         None,
         [("fn_a", {"x": 1}), ("fn_b", {"y": 2})],
+    ),
+    # VLLM_SANITIZED (vLLM's minimax_m2_sanitized parser): flush against the tags, and a path
+    # as MiniMax M2 sometimes writes it. That parser rewrites "character. gd" to
+    # "character.gd" in arguments and content; fcproxy keeps what the model wrote.
+    (
+        "vllm-sanitized-path-kept-as-written",
+        "Reading scripts/monkey_character. gd\n"
+        '<minimax:tool_call><invoke name="read_file">'
+        '<parameter name="path">scripts/monkey_character. gd</parameter>'
+        "</invoke></minimax:tool_call>",
+        "Reading scripts/monkey_character. gd",
+        [("read_file", {"path": "scripts/monkey_character. gd"})],
     ),
 ]
 

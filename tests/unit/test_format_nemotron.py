@@ -21,6 +21,7 @@ NAME = "nemotron"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/b14517a6e870cd45e0b1f9d33547739afd42649b/tests/chat-parsers/test-nemotron-v2.cpp"
 TEMPLATE = "https://github.com/ggml-org/llama.cpp/blob/5801ed3557edfdfcd7d14e0821bf8adefdf1aaf1/models/templates/NVIDIA-Nemotron-Nano-v2.jinja"
 VLLM_NEMOTRON_JSON = "https://github.com/vllm-project/vllm/blob/32367d45e3ae37d03e9c73598406bc4e6e62fba2/tests/tool_parsers/test_nemotron_json_tool_parser.py"
+VLLM_NANO_V2 = "https://github.com/vllm-project/vllm/blob/644451fdcaa660e647fb44a8b6f412aff8dea408/tests/tool_parsers/test_nemotron_nano_v2_tool_parser.py"
 
 FUNCTIONS: list[FunctionSchema] = [
     {
@@ -62,6 +63,36 @@ REAL_OUTPUTS: list[Case] = [
         "Let me check that.",
         [("get_weather", {"city": "Tokyo", "unit": "celsius"})],
     ),
+    # VLLM_NANO_V2 test_extract_tool_calls_wraps_single_object: an object without the list.
+    (
+        "vllm-nano-v2-single-object",
+        '<TOOLCALL>{"name": "lookup", "arguments": {"query": "vllm"}}</TOOLCALL>',
+        None,
+        [("lookup", {"query": "vllm"})],
+    ),
+    # VLLM_NANO_V2 test_extract_tool_calls_supports_string_arguments: arguments as JSON text.
+    (
+        "vllm-nano-v2-string-arguments",
+        '<TOOLCALL>[{"name": "run_query", "arguments": "{\\"sql\\": \\"select 1\\"}"}]</TOOLCALL>',
+        None,
+        [("run_query", {"sql": "select 1"})],
+    ),
+    # VLLM_NANO_V2 test_streaming_handles_nested_json_arguments.
+    (
+        "vllm-nano-v2-nested-arguments",
+        '<TOOLCALL>[{"name": "search", "arguments": {"filters": {"city": "Tokyo"}, '
+        '"items": [{"name": "rain", "value": true}]}}]</TOOLCALL>',
+        None,
+        [("search", {"filters": {"city": "Tokyo"}, "items": [{"name": "rain", "value": True}]})],
+    ),
+    # VLLM_NANO_V2 test_streaming_handles_multiple_tool_calls.
+    (
+        "vllm-nano-v2-parallel",
+        '<TOOLCALL>[{"name": "get_weather", "arguments": {"city": "Tokyo"}}, '
+        '{"name": "lookup_timezone", "arguments": {"city": "Tokyo"}}]</TOOLCALL>',
+        None,
+        [("get_weather", {"city": "Tokyo"}), ("lookup_timezone", {"city": "Tokyo"})],
+    ),
 ]
 
 MESSY_OUTPUTS: list[Case] = [
@@ -70,6 +101,14 @@ MESSY_OUTPUTS: list[Case] = [
         CALL + "\n<SPECIAL_12>",
         None,
         [SPECIAL],
+    ),
+    # VLLM_NANO_V2 test_extract_tool_calls_returns_original_for_malformed: vLLM gives up on
+    # the list whose "]" and "}" are missing; only closers are missing, so it is mended.
+    (
+        "vllm-nano-v2-closers-missing",
+        '<TOOLCALL>[{"name": "get_weather", "arguments": {}</TOOLCALL>',
+        None,
+        [("get_weather", {})],
     ),
     (
         "end-tag-cut-off",
@@ -104,6 +143,16 @@ REASONING: list[ReasoningCase] = [
         "I'm\nthinking",
         "Hello, world!\nWhat's up?",
         [SPECIAL],
+    ),
+    # VLLM_NANO_V2 test_extract_tool_calls_keeps_think_block_as_content (vLLM's tool parser
+    # leaves the block to its reasoning parser; here it is the reasoning).
+    (
+        "vllm-nano-v2-think-then-call",
+        "<think>\nI need the weather for Tokyo.\n</think>\n"
+        '<TOOLCALL>[{"name": "get_weather", "arguments": {"city": "Tokyo"}}]</TOOLCALL>',
+        "I need the weather for Tokyo.",
+        None,
+        [("get_weather", {"city": "Tokyo"})],
     ),
 ]
 

@@ -26,6 +26,13 @@ NAME = "qwen3-coder"
 VLLM = "https://github.com/vllm-project/vllm/blob/0054011dad3f7efb66b56f6d538d7b56cc7b7ecc/tests/tool_use/test_qwen3coder_tool_parser.py"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
 VLLM_MIMO = "https://github.com/vllm-project/vllm/blob/e3a512615bae49398676131dc250b12a9b34f899/tests/tool_parsers/test_mimov2_flash_tool_parser.py"
+VLLM_IQUEST = "https://github.com/vllm-project/vllm/blob/059c0b1060f657325edf2004c42bd4b84c4e0de5/tests/tool_parsers/test_iquest_coder_tool_parser.py"
+# Families whose reference parser reads this same format (vLLM's step3p5, qwen35coder,
+# berrylm and kolibri1 parsers are Qwen3-Coder's grammar under another name).
+VLLM_STEP3P5 = "https://github.com/vllm-project/vllm/blob/abf6e929131cf145611c55f7c4a3865edf9fbcfb/tests/tool_parsers/test_step3p5_tool_parser.py"
+VLLM_QWEN36 = "https://github.com/vllm-project/vllm/blob/c164555e412e3a867d3fcfb40033020fe879596d/tests/tool_parsers/test_qwen36_bugs.py"
+VLLM_BERRYLM = "https://github.com/vllm-project/vllm/blob/2a84b9e5df2c8712dfc6727aa1c41e4de969c7ff/tests/parser/engine/test_berrylm.py"
+VLLM_NEMOTRON_V3 = "https://github.com/vllm-project/vllm/blob/25c9044a0fb7cee02443223d3887553bcb606958/tests/parser/engine/test_nemotron_v3.py"
 
 
 def function(function_name: str, **properties: dict[str, Any]) -> FunctionSchema:
@@ -60,6 +67,22 @@ FUNCTIONS: list[FunctionSchema] = [
     function("set_nullable_int", count={"type": ["integer", "null"]}),
     function("set_nullable_str", name={"type": ["string", "null"]}),
     function("set_unit", unit={"enum": ["celsius", "fahrenheit"]}),
+    function("shell_command", command={"type": "string"}, timeout_ms={"type": "integer"}),
+    function(
+        "do_it",
+        text={"type": "string"},
+        count={"type": "integer"},
+        ratio={"type": "number"},
+        flag={"type": "boolean"},
+        tags={"type": "array", "items": {"type": "string"}},
+        opts={"type": "object"},
+        numeric_str={"type": "string"},
+    ),
+    # VLLM_QWEN36's and VLLM_BERRYLM's tools.
+    function("pick", items={"type": "array"}),
+    function("get_weather", city={"type": "string"}, days={"type": "integer"}),
+    function("write_file", path={"type": "string"}, content={"type": "string"}),
+    function("get_time", timezone={"type": "string"}),
 ]
 
 DALLAS: Call = ("get_current_weather", {"city": "Dallas", "state": "TX", "unit": "fahrenheit"})
@@ -187,6 +210,150 @@ REAL_OUTPUTS: list[Case] = [
         "Here is the result:",
         [("execute_bash", {"command": "pwd && ls"})],
     ),
+    # VLLM_IQUEST test_non_streaming_parallel_tools: iQuest Coder (V1) writes
+    # Qwen3-Coder's calls, a newline between them (not content).
+    (
+        "vllm-iquest-coder-parallel",
+        "<tool_call>\n<function=get_current_weather>\n<parameter=city>\nDallas\n</parameter>\n"
+        "<parameter=state>\nTX\n</parameter>\n<parameter=unit>\nfahrenheit\n</parameter>\n"
+        "</function>\n</tool_call>\n"
+        "<tool_call>\n<function=get_current_weather>\n<parameter=city>\nOrlando\n</parameter>\n"
+        "<parameter=state>\nFL\n</parameter>\n<parameter=unit>\ncelsius\n</parameter>\n"
+        "</function>\n</tool_call>",
+        None,
+        [
+            ("get_current_weather", {"city": "Dallas", "state": "TX", "unit": "fahrenheit"}),
+            ("get_current_weather", {"city": "Orlando", "state": "FL", "unit": "celsius"}),
+        ],
+    ),
+    # VLLM_IQUEST _TYPED_OUTPUT: the integer typed by the schema.
+    (
+        "vllm-iquest-coder-typed",
+        "<tool_call>\n<function=shell_command>\n<parameter=command>\napt-get update\n</parameter>\n"
+        "<parameter=timeout_ms>\n300000\n</parameter>\n</function>\n</tool_call>",
+        None,
+        [("shell_command", {"command": "apt-get update", "timeout_ms": 300000})],
+    ),
+    # VLLM_IQUEST _ALL_TYPES_OUTPUT: every type; "007" stays a string.
+    (
+        "vllm-iquest-coder-all-types",
+        "<tool_call>\n<function=do_it>\n<parameter=text>\nhello\n</parameter>\n"
+        "<parameter=count>\n42\n</parameter>\n<parameter=ratio>\n3.14\n</parameter>\n"
+        "<parameter=flag>\ntrue\n</parameter>\n"
+        '<parameter=tags>\n["a", "b"]\n</parameter>\n'
+        '<parameter=opts>\n{"k": 1, "nested": [1, 2, 3]}\n</parameter>\n'
+        "<parameter=numeric_str>\n007\n</parameter>\n</function>\n</tool_call>",
+        None,
+        [
+            (
+                "do_it",
+                {
+                    "text": "hello",
+                    "count": 42,
+                    "ratio": 3.14,
+                    "flag": True,
+                    "tags": ["a", "b"],
+                    "opts": {"k": 1, "nested": [1, 2, 3]},
+                    "numeric_str": "007",
+                },
+            )
+        ],
+    ),
+    # VLLM_STEP3P5 test_extract_tool_calls_missing_closing_parameter_tag: StepFun Step-3.5-Flash.
+    (
+        "vllm-step3.5-missing-closing-parameter-tag",
+        "Let me check the weather for you:\n<tool_call>\n<function=get_current_weather>\n"
+        "<parameter=city>\nDallas\n<parameter=state>\nTX\n</parameter>\n"
+        "<parameter=unit>\nfahrenheit\n</parameter>\n</function>\n</tool_call>",
+        "Let me check the weather for you:",
+        [DALLAS],
+    ),
+    # VLLM_STEP3P5 test_extract_tool_calls_complex_type_with_single_quote.
+    (
+        "vllm-step3.5-single-quoted-object",
+        "<tool_call>\n<function=test_types>\n<parameter=obj_param>\n{'key': 'value'}\n"
+        "</parameter>\n</function>\n</tool_call>",
+        None,
+        [("test_types", {"obj_param": {"key": "value"}})],
+    ),
+    # VLLM_STEP3P5 test_extract_tool_calls_non_streaming_mixed_content_and_multiple_tool_calls.
+    (
+        "vllm-step3.5-text-between-calls",
+        "hello<tool_call>\n<function=get_current_weather>\n<parameter=city>\nDallas\n"
+        "</parameter>\n<parameter=state>\nTX\n</parameter>\n</function>\n</tool_call>hi"
+        "<tool_call>\n<function=calculate_area>\n<parameter=shape>\nrectangle\n</parameter>\n"
+        '<parameter=dimensions>\n{"width": 10, "height": 5}\n</parameter>\n</function>\n'
+        "</tool_call>",
+        "hellohi",
+        [
+            ("get_current_weather", {"city": "Dallas", "state": "TX"}),
+            ("calculate_area", {"shape": "rectangle", "dimensions": {"width": 10, "height": 5}}),
+        ],
+    ),
+    # VLLM_STEP3P5 test_extract_tool_calls_streaming "parallel_tools": the second call in celsius.
+    (
+        "vllm-step3.5-parallel",
+        block("get_current_weather", city="Dallas", state="TX", unit="fahrenheit")
+        + "\n"
+        + block("get_current_weather", city="Orlando", state="FL", unit="celsius"),
+        None,
+        [DALLAS, ("get_current_weather", {"city": "Orlando", "state": "FL", "unit": "celsius"})],
+    ),
+    # VLLM_QWEN36 test_coder_array_with_json_bool_nonstreaming (Qwen 3.5 / 3.6): JSON true in a list.
+    (
+        "vllm-qwen3.6-array-with-json-true",
+        "<tool_call>\n<function=pick>\n"
+        '<parameter=items>\n["a", "b", 1, true]\n</parameter>\n'
+        "</function>\n</tool_call>",
+        None,
+        [("pick", {"items": ["a", "b", 1, True]})],
+    ),
+    # VLLM_QWEN36 _TWO_TOOL_CALLS_IN_ONE_CHUNK: two calls arriving in one streamed delta.
+    (
+        "vllm-qwen3.6-two-calls",
+        "<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n"
+        "</function>\n</tool_call>\n"
+        "<tool_call>\n<function=get_weather>\n<parameter=city>\nLondon\n</parameter>\n"
+        "</function>\n</tool_call>",
+        None,
+        [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "London"})],
+    ),
+    # VLLM_BERRYLM test_single_call_typed_arguments / test_content_before_call_is_kept: BerryLM
+    # writes values flush against the tags; "days" is an integer in the tool's schema.
+    (
+        "vllm-berrylm-text-first",
+        "Checking the forecast.\n<tool_call>\n<function=get_weather>\n"
+        "<parameter=city>Tokyo</parameter>\n<parameter=days>3</parameter>\n"
+        "</function>\n</tool_call>",
+        "Checking the forecast.",
+        [("get_weather", {"city": "Tokyo", "days": 3})],
+    ),
+    # VLLM_BERRYLM test_parallel_calls.
+    (
+        "vllm-berrylm-parallel",
+        "<tool_call>\n<function=get_weather>\n<parameter=city>Tokyo</parameter>\n"
+        "<parameter=days>3</parameter>\n</function>\n</tool_call>\n<tool_call>\n"
+        "<function=get_weather>\n<parameter=city>Osaka</parameter>\n</function>\n</tool_call>",
+        None,
+        [("get_weather", {"city": "Tokyo", "days": 3}), ("get_weather", {"city": "Osaka"})],
+    ),
+    # VLLM_NEMOTRON_V3 TestNonStreamingToolCalls.test_parallel_tool_calls (Nemotron 3 Super).
+    (
+        "vllm-nemotron-3-parallel",
+        "<tool_call>\n<function=get_weather>\n<parameter=city>Tokyo</parameter>\n</function>\n"
+        "</tool_call><tool_call>\n<function=get_time>\n<parameter=timezone>Asia/Tokyo"
+        "</parameter>\n</function>\n</tool_call>",
+        None,
+        [("get_weather", {"city": "Tokyo"}), ("get_time", {"timezone": "Asia/Tokyo"})],
+    ),
+    # VLLM_BERRYLM test_multiline_value: one newline on each side of a value is the layout's.
+    (
+        "vllm-berrylm-multiline-value",
+        "<tool_call>\n<function=write_file>\n<parameter=path>/tmp/x.py</parameter>\n"
+        "<parameter=content>\nline 1\nline 2\n</parameter>\n</function>\n</tool_call>",
+        None,
+        [("write_file", {"path": "/tmp/x.py", "content": "line 1\nline 2"})],
+    ),
 ]
 
 MESSY_OUTPUTS: list[Case] = [
@@ -244,6 +411,16 @@ MESSY_OUTPUTS: list[Case] = [
         block("special_function", arg1="1") + "<|im_end|>",
         None,
         [SPECIAL],
+    ),
+    # VLLM_BERRYLM test_malformed_function_end_does_not_drop_siblings: a header never closed
+    # ends its own call; the next call is read whole.
+    (
+        "vllm-berrylm-unclosed-function-header",
+        "<tool_call>\n<function=broken</function>\n</tool_call><tool_call>\n"
+        "<function=get_weather>\n<parameter=city>Tokyo</parameter>\n"
+        "<parameter=days>3</parameter>\n</function>\n</tool_call>",
+        None,
+        [("broken", {}), ("get_weather", {"city": "Tokyo", "days": 3})],
     ),
 ]
 

@@ -11,6 +11,7 @@ import pytest
 from proxy.errors import InvalidRequestError
 from proxy.json_body import (
     MAX_JSON_DEPTH,
+    _plain_value,
     nesting_exceeds,
     read_json_body,
     replace_lone_surrogates,
@@ -123,6 +124,8 @@ def test_value_nesting_check_agrees_with_the_real_depth(seed: int) -> None:
     depth = depth_of(value)
     for limit in (max(depth - 1, 0), depth, depth + 1):
         assert value_nesting_exceeds(value, limit) == (depth > limit)
+        if limit >= 1:  # the fast path's walk (limit 0 never occurs there)
+            assert _plain_value(value, limit) == (depth <= limit)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,14 @@ import re
 from typing import Any
 
 from wrappers.base import WrapperParseError
-from wrappers.grammar import CallWriter, ValueSyntax, keyed_call, literal, text_without
+from wrappers.grammar import (
+    CallWriter,
+    ValueSyntax,
+    keyed_call,
+    literal,
+    one_char_not_starting,
+    text_without,
+)
 
 GEMMA4_QUOTE = '<|"|>'
 
@@ -173,6 +180,7 @@ def gemma_values(quote: str = GEMMA4_QUOTE) -> ValueSyntax:
         sorted_keys=True,
         json_strings=True,
         string_quotes=(quote, quote),
+        string_char=one_char_not_starting(quote),
     )
 
 

@@ -23,7 +23,10 @@ Supported schema keywords: ``type`` (one or a list), ``properties``,
 ``minItems``, local ``$ref`` (recursive ones too); anything else allows any
 JSON value there. No member outside ``properties`` is allowed. Required
 properties come first in schema order, then optional ones, each optional: a
-fixed key order keeps the grammar small and the model's job easy.
+fixed key order keeps the grammar small and the model's job easy. Number
+bounds, string patterns, formats and lengths, ``maxItems``: llama.cpp's
+converter's rules (:meth:`GrammarBuilder.json_schema_rule`), in each format's
+own syntax where its values are not JSON.
 """
 
 from __future__ import annotations
@@ -36,7 +39,12 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from wrappers.json_key import json_key
-from wrappers.json_schema_grammar import SchemaGrammarError, repetition, schema_rules
+from wrappers.json_schema_grammar import (
+    SchemaGrammarError,
+    repetition,
+    schema_rules,
+    text_format_rules,
+)
 
 FunctionSchema = dict[str, Any]
 InnerThoughts = Literal["params", "top-level", "none"]
@@ -61,6 +69,10 @@ _PRIMITIVES = {
 _BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 #: Keywords that shape a string, ditto.
 _STRING_SHAPES = ("pattern", "minLength", "maxLength", "format")
+#: Every character Python's ``str.strip()`` takes for whitespace, in a GBNF class.
+_WHITESPACE_CLASS = (
+    r"\t\n\x0B\x0C\r\x1C-\x20\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000"
+)
 # Up to this many optional members with none required, each alternative lists
 # its followers inline; past it, a chain of rules keeps the grammar linear in
 # the number of members instead of quadratic (4,000 optional properties made
@@ -109,6 +121,13 @@ class ValueSyntax:
     #: What a string's text goes between (``("", "")`` for text up to a tag);
     #: a ``pattern`` is written there. None: strings are JSON's.
     string_quotes: tuple[str, str] | None = None
+    #: One character of a string between its quotes, as ``minLength`` and
+    #: ``maxLength`` count it (an escape: the one character it stands for).
+    #: Empty: lengths go by JSON's strings (:attr:`json_strings`), or unheld.
+    string_char: str = ""
+    #: Where the reader strips whitespace at a string's ends (text up to a
+    #: tag), the character a counted string starts and ends with.
+    string_edge: str = ""
 
 
 def _json_text(value: Any) -> str:
@@ -123,7 +142,8 @@ JSON_VALUES = ValueSyntax("json", string="", write=_json_text, key=json_literal)
 def text_values(closer: str, write: Callable[[Any], str] | None = None) -> ValueSyntax:
     """Values written as plain text up to ``closer`` (XML parameter tags).
 
-    A string is any text without ``closer``; enum members, numbers and
+    A string is any text without ``closer`` (one with a ``format`` or lengths:
+    see :meth:`GrammarBuilder._counted_text`); enum members, numbers and
     booleans are written bare (``gym``, ``7``, ``true``); objects and lists as
     JSON. :func:`wrappers.xml_calls.typed_arguments` reads them back.
     ``write``: how the format's template prints a constant, where not as
@@ -133,6 +153,8 @@ def text_values(closer: str, write: Callable[[Any], str] | None = None) -> Value
     def as_json(value: Any) -> str:
         return value if isinstance(value, str) else _json_text(value)
 
+    barred = _class_char(closer[0])
+
     return ValueSyntax(
         f"text-{len(closer)}",
         text_without(closer),
@@ -140,6 +162,11 @@ def text_values(closer: str, write: Callable[[Any], str] | None = None) -> Value
         JSON_VALUES.key,
         nested=JSON_VALUES,
         string_quotes=("", ""),
+        # A count goes one character at a time and cannot look ahead to see
+        # whether a "<" starts the closing tag: a counted value holds none
+        # (as the converter's JSON strings hold no bare '"').
+        string_char=f"[^{barred}]",
+        string_edge=f"[^{barred}{_WHITESPACE_CLASS}]",
     )
 
 
@@ -178,7 +205,8 @@ class GrammarBuilder:
     def __init__(self) -> None:
         self._rules: dict[str, str] = {}
         self._used_primitives: set[str] = {"ws"}
-        # One string rule per value syntax (its body -> the rule's name).
+        # Rules shared by every value (their body -> the rule's name): one
+        # string rule per value syntax, a text value's character classes.
         self._strings: dict[str, str] = {}
         # The schema local "$ref"s resolve in (a function's parameters), and
         # the rule of each reference once made (references may recurse).
@@ -255,17 +283,76 @@ class GrammarBuilder:
         return self.primitive("value")
 
     def _shaped_string_rule(self, schema: dict[str, Any], name: str, syntax: ValueSyntax) -> str:
-        """A string with a ``pattern`` (or lengths, a format) outside JSON."""
-        if "pattern" in schema and syntax.string_quotes is not None:
-            # The converter's rule of the pattern itself, between the format's quotes.
+        """A string with a ``pattern``, a ``format`` or lengths, outside JSON.
+
+        Between the format's own quotes (none for text up to a tag): a
+        ``pattern`` or a ``format`` by the converter's rule of the bare text,
+        lengths by the converter's repetition of one character of the
+        format's strings (:meth:`_counted_text`). Where the format has no such
+        character, the converter's JSON string (Python reads one too).
+        """
+        quotes = syntax.string_quotes
+        if quotes is None:
+            return self._constant_rule("string", syntax)
+        string_format = schema.get("format")
+        text: str | None = None
+        found: tuple[str, dict[str, str]] | None = None
+        self._converted += 1
+        prefix = f"s{self._converted}-"
+        if "pattern" in schema:
+            # The converter's rule of the pattern itself; a pattern it cannot
+            # express is left to the argument check (not quoted twice).
             pattern = {"type": "string", "pattern": schema["pattern"]}
-            rule = self.json_schema_rule(pattern, name, fallback=syntax, raw_pattern=True)
-            opening, closing = (literal(q) if q else "" for q in syntax.string_quotes)
-            return " ".join(part for part in (opening, rule, closing) if part)
+            try:
+                found = schema_rules(pattern, prefix, raw_pattern=True)
+            except SchemaGrammarError:
+                found = None
+        elif isinstance(string_format, str):
+            found = text_format_rules(string_format, prefix)
+        if found is not None:
+            text, rules = found
+            self._rules.update(rules)
+        if text is None and syntax.string_char:
+            text = self._counted_text(schema, name, syntax)
+        if text is not None:
+            opening, closing = (literal(q) if q else "" for q in quotes)
+            return " ".join(part for part in (opening, text, closing) if part)
         if syntax.json_strings:
-            # Python and Gemma 4 read a JSON string too: the converter's.
             return self.json_schema_rule(schema, name, fallback=syntax)
         return self._constant_rule("string", syntax)
+
+    def _counted_text(self, schema: dict[str, Any], name: str, syntax: ValueSyntax) -> str | None:
+        """The text of a string of ``minLength`` to ``maxLength`` characters of
+        :attr:`ValueSyntax.string_char` (None: no length to hold to, or none fits).
+
+        Lengths count the value as its reader returns it. Where the reader
+        strips whitespace at the ends (MiniMax M2's values, one layout newline
+        in Qwen3-Coder's and GLM's), a counted value starts and ends with a
+        :attr:`ValueSyntax.string_edge`, not whitespace, so it reads back as
+        written.
+        """
+        low = schema["minLength"] if _count(schema.get("minLength")) else 0
+        high = schema["maxLength"] if _count(schema.get("maxLength")) else None
+        if (low == 0 and high is None) or (high is not None and high < low):
+            # Nothing to count, or no string fits: the argument check says so.
+            return None
+        char = self._shared_rule(f"{syntax.name}-char", syntax.string_char)
+        if not syntax.string_edge:
+            return self.rule(name, repetition(char, low, high, "") or '""')
+        edge = self._shared_rule(f"{syntax.name}-edge", syntax.string_edge)
+        # One character is an edge alone; two or more, an edge at each end.
+        lengths = [edge] if low <= 1 and (high is None or high >= 1) else []
+        if high is None or high >= 2:
+            inner = repetition(char, max(low, 2) - 2, None if high is None else high - 2, "")
+            lengths.append(" ".join(part for part in (edge, inner, edge) if part))
+        body = " | ".join(lengths) or '""'
+        return self.rule(name, f"( {body} )?" if low == 0 and lengths else body)
+
+    def _shared_rule(self, name: str, body: str) -> str:
+        """A rule every value may use (one per body): a string of a syntax, a character class."""
+        if body not in self._strings:
+            self._strings[body] = self.rule(name, body)
+        return self._strings[body]
 
     def json_schema_rule(
         self,
@@ -321,9 +408,7 @@ class GrammarBuilder:
         if kind == "null":
             return literal(syntax.write(None))
         # Keyed by the rule's body: two syntaxes never share a string rule by name.
-        if syntax.string not in self._strings:
-            self._strings[syntax.string] = self.rule(f"{syntax.name}-string", syntax.string)
-        return self._strings[syntax.string]
+        return self._shared_rule(f"{syntax.name}-string", syntax.string)
 
     def object_rule(
         self,
@@ -639,16 +724,23 @@ def json_list_grammar(
     suffix: str,
     only: str | None = None,
     max_calls: int = 1,
+    around: tuple[str, str] = ("", ""),
 ) -> str:
-    """Calls as one JSON list between ``prefix`` and ``suffix``: ``prefix[{...}, {...}]suffix``."""
+    """Calls as one JSON list between ``prefix`` and ``suffix``: ``prefix[{...}, {...}]suffix``.
+
+    ``around``: GBNF of what may come before and after (Hunyuan's answer channel).
+    """
+    before, after = around
+    start = (before, literal(prefix) if prefix else "", '"[" ws')
+    end = ('ws "]"', literal(suffix) if suffix else "", after)
     return calls_grammar(
         functions,
         call,
         only=only,
         max_calls=max_calls,
-        start=f'{literal(prefix)} "[" ws' if prefix else '"[" ws',
+        start=" ".join(part for part in start if part),
         separator='ws "," ws',
-        end=f'ws "]" {literal(suffix)}' if suffix else 'ws "]"',
+        end=" ".join(part for part in end if part),
     )
 
 
@@ -670,7 +762,7 @@ def marked_calls_grammar(
     the first one).
     ``start (call_open NAME name_sep {args} call_close)+ end``: Mistral v11's
     ``[TOOL_CALLS]name[ARGS]{...}``, DeepSeek's calls between its tool-call tokens
-    (wrappers/deepseek.py), Kimi K2's, harmony's.
+    (wrappers/deepseek.py), Kimi K2's.
     """
 
     def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
@@ -758,6 +850,12 @@ def xml_calls_grammar(
         syntax,
     )
     return calls_grammar(functions, call, only=only, max_calls=max_calls, separator=literal("\n"))
+
+
+def one_char_not_starting(marker: str) -> str:
+    """A GBNF class of one character that cannot start ``marker`` (for text
+    whose characters are counted, which cannot look ahead for the marker)."""
+    return f"[^{_class_char(marker[0])}]"
 
 
 def _class_char(ch: str) -> str:

@@ -65,7 +65,7 @@ from wrappers.base import (
     WrapperParseError,
 )
 from wrappers.conversation import Turn
-from wrappers.grammar import marked_calls_grammar
+from wrappers.grammar import GrammarBuilder, calls_grammar, json_arguments, literal
 from wrappers.json_extract import extract_json_object
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
@@ -88,6 +88,8 @@ CALL = "<|call|>"
 RETURN = "<|return|>"
 CONSTRAIN = "<|constrain|>"
 KNOWLEDGE_CUTOFF = "2024-06"
+#: The channels a call is written on (``commentary``; ``analysis`` now and then).
+_CALL_CHANNELS = ("commentary", "analysis")
 
 #: A message header: an optional role and recipient, the channel, an optional
 #: recipient and content type, then ``<|message|>``.
@@ -183,9 +185,12 @@ def _arguments(body: str, name: str) -> dict[str, Any]:
 class HarmonyWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = " to=functions."
-    # A call is a commentary message to a function; generation stops at its
-    # <|call|>, so an answer holds one call, after an optional analysis message.
-    grammar_trigger: ClassVar[str] = f"{CHANNEL}commentary to=functions."
+    # A call is a message to a function; generation stops at its <|call|>, so
+    # an answer holds one call, after an optional analysis message. Its
+    # recipient comes after the channel (the harmony guide's form) or in the
+    # role slot before it (as the template writes past calls), so the grammar
+    # under auto applies from the recipient on (lazy_grammar_triggers).
+    grammar_trigger: ClassVar[str] = " to=functions."
     grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (
         f"{CHANNEL}analysis{MESSAGE}",
         f"{END}{START}assistant",
@@ -239,13 +244,35 @@ class HarmonyWrapper(ToolFormatWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        return marked_calls_grammar(
-            functions,
-            call_open=self.grammar_trigger,
-            name_sep=f" {CONSTRAIN}json{MESSAGE}",
-            call_close=CALL,
-            only=only,
-        )
+        """One call, its recipient after the channel or before it (in the role slot)::
+
+            <|channel|>commentary to=functions.f <|constrain|>json<|message|>{...}<|call|>
+             to=functions.f<|channel|>commentary json<|message|>{...}<|call|>
+
+        The second is how the template writes past calls (after the prompt's
+        ``<|start|>assistant``), and gpt-oss writes it too (llama.cpp's
+        test-chat.cpp, "tool calling in role header"); either channel, as
+        llama.cpp's own gpt-oss grammar allows.
+        """
+
+        def write(builder: GrammarBuilder, index: int, function: FunctionSchema) -> str:
+            recipient = literal(self.grammar_trigger + function["name"])
+            channel = f"{literal(CHANNEL)} ( {' | '.join(map(literal, _CALL_CHANNELS))} )"
+            content_type = f'( {literal(" " + CONSTRAIN + "json")} | " json" )?'
+            arguments = json_arguments(builder, index, function)
+            return (
+                f"( {channel} {recipient} | {recipient} {channel} ) {content_type} "
+                f"{literal(MESSAGE)} {arguments} {literal(CALL)}"
+            )
+
+        return calls_grammar(functions, write, only=only)
+
+    def lazy_grammar_triggers(self, functions: Sequence[FunctionSchema]) -> list[str]:
+        # A recipient after its channel triggers at the channel, so that the
+        # grammar sees which form the call takes: llama-server tries the
+        # triggers in order (src/llama-grammar.cpp), so the channel's go first.
+        channels = [f"{CHANNEL}{channel}{self.grammar_trigger}" for channel in _CALL_CHANNELS]
+        return [*channels, self.grammar_trigger]
 
     # ---- reading ----
 

@@ -30,7 +30,7 @@ from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.grammar import call_count, json_call_grammar
+from wrappers.grammar import call_count, json_call, json_list_grammar, literal
 from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, without_partial_suffix
@@ -69,6 +69,7 @@ WITH_USER = (
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 # Hunyuan's answer channel; its tags are layout, not content.
 ANSWER_TAGS = ("<answer>", "</answer>")
+THINK, THINK_END = "<think>", "</think>"
 _CALLS = re.compile(re.escape(TOOL_CALLS))
 
 
@@ -79,17 +80,23 @@ def without_answer_tags(text: str) -> str:
 
 
 def tool_calls_list_grammar(
-    functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
+    functions: Sequence[FunctionSchema],
+    only: str | None,
+    *,
+    parallel: bool,
+    around: tuple[str, str] = ("", ""),
 ) -> str:
     """``<tool_calls>[{"name": ..., "arguments": {...}}, ...]</tool_calls>``: Hunyuan's
-    calls, and Jamba's and Apriel's (their readers are the same)."""
-    return json_call_grammar(
+    calls, and Jamba's and Apriel's (their readers are the same). ``around``: GBNF
+    of what may come before and after them."""
+    return json_list_grammar(
         functions,
+        json_call(),
         prefix=TOOL_CALLS,
         suffix=TOOL_CALLS_END,
         only=only,
         max_calls=call_count(parallel, only),
-        as_list=True,
+        around=around,
     )
 
 
@@ -97,6 +104,11 @@ class HunyuanWrapper(ToolFormatWrapper):
     streams_content: ClassVar[bool] = True
     call_start: ClassVar[str] = TOOL_CALLS
     grammar_trigger: ClassVar[str] = TOOL_CALLS
+    # The model thinks first, then answers in its answer channel:
+    # "<think>\n...\n</think>\n<answer>\n<tool_calls>[...]</tool_calls>\n</answer>"
+    # (vLLM's hunyuan_a13b reasoning parser; "<think>\n\n</think>" when it does
+    # not think). The calls' grammar takes the answer tags around them.
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (THINK, THINK_END, False)
     stop: ClassVar[tuple[str, ...]] = (EOS, TURN_END)
 
     def __init__(self, now: datetime | None = None) -> None:
@@ -159,7 +171,9 @@ class HunyuanWrapper(ToolFormatWrapper):
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool
     ) -> str | None:
-        return tool_calls_list_grammar(functions, only, parallel=parallel)
+        opening, closing = (literal(tag) for tag in ANSWER_TAGS)
+        around = (f'( {opening} "\\n"? )?', f'( "\\n"? {closing} )?')
+        return tool_calls_list_grammar(functions, only, parallel=parallel, around=around)
 
     def rewrite_output(self, text: str) -> str:
         return _answer_text(text)
@@ -177,8 +191,8 @@ class HunyuanWrapper(ToolFormatWrapper):
 def _answer_text(text: str) -> str:
     """The output without its ``<answer>`` tags and the ``助手：`` a plain answer opens with."""
     text = without_answer_tags(text)
-    close = text.find("</think>")
-    at = close + len("</think>") if close != -1 else 0
+    close = text.find(THINK_END)
+    at = close + len(THINK_END) if close != -1 else 0
     head, body = text[:at], text[at:]
     stripped = body.lstrip()
     if stripped.startswith(ASSISTANT):

@@ -23,7 +23,12 @@ from functools import lru_cache
 from typing import Any
 
 from wrappers.json_key import json_key
-from wrappers.vendor.json_schema_to_gbnf import SchemaConverter, _build_repetition
+from wrappers.vendor.json_schema_to_gbnf import (
+    PRIMITIVE_RULES,
+    STRING_FORMAT_RULES,
+    SchemaConverter,
+    _build_repetition,
+)
 
 #: ``response_format: {"type": "json_object"}``: any JSON object.
 JSON_OBJECT_SCHEMA: dict[str, Any] = {"type": "object"}
@@ -88,15 +93,50 @@ def schema_rules(
         top = converter.visit(resolved, "args")
     except _CONVERTER_ERRORS as exc:
         raise SchemaGrammarError(str(exc) or type(exc).__name__) from None
-    names = set(converter._rules)
+    return _prefixed(top, converter._rules, prefix)
+
+
+def _prefixed(top: str, rules: dict[str, str], prefix: str) -> tuple[str, dict[str, str]]:
+    """``top`` and ``rules`` with every rule name, where it is defined and used, prefixed."""
 
     def renamed(body: str) -> str:
         # Rule names outside literals and character classes get the prefix.
         return "".join(
-            prefix + token if token in names else token for token in _GBNF_TOKEN.findall(body)
+            prefix + token if token in rules else token for token in _GBNF_TOKEN.findall(body)
         )
 
-    return prefix + top, {prefix + name: renamed(body) for name, body in converter._rules.items()}
+    return prefix + top, {prefix + name: renamed(body) for name, body in rules.items()}
+
+
+#: How the converter quotes a string rule of a format: ``"\"" date "\"" space``.
+_QUOTES = ('"\\"" ', ' "\\"" space')
+
+
+def text_format_rules(string_format: str, prefix: str) -> tuple[str, dict[str, str]] | None:
+    """The converter's rules of a string ``format`` (``date``, ``time``,
+    ``date-time``, ``uuid``) for the text alone, without JSON's quotes: for
+    formats whose values are text. None: a format the converter does not know.
+
+    Returns the rule to refer to and the rules it needs, named as
+    :func:`schema_rules` names them.
+    """
+    quoted = STRING_FORMAT_RULES.get(f"{string_format}-string")
+    if quoted is None and re.fullmatch(r"uuid[1-5]?", string_format):
+        quoted = PRIMITIVE_RULES["uuid"]  # the converter's test, the same rule
+    if quoted is None:
+        return None
+    opening, closing = _QUOTES
+    body = quoted.content.removeprefix(opening).removesuffix(closing)
+    if len(body) != len(quoted.content) - len(opening) - len(closing):
+        raise SchemaGrammarError(f"the converter's {string_format} rule is not a quoted string")
+    rules = {"text-" + string_format: body}
+    needed = list(quoted.deps)
+    while needed:
+        name = needed.pop()
+        rule = STRING_FORMAT_RULES[name]
+        rules.setdefault(name, rule.content)
+        needed += [d for d in rule.deps if d not in rules]
+    return _prefixed("text-" + string_format, rules, prefix)
 
 
 def repetition(item: str, low: int, high: int | None, separator: str) -> str:

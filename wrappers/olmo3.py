@@ -41,7 +41,13 @@ from typing import Any, ClassVar
 from wrappers.base import FunctionSchema, WrapperParseError
 from wrappers.conversation import CallRecord, Turn
 from wrappers.grammar import call_count, calls_grammar, literal
-from wrappers.python_calls import PYTHON_VALUES, NotACallList, parse_call_list, python_call
+from wrappers.python_calls import (
+    PYTHON_VALUES,
+    SINGLE_QUOTED_CHAR,
+    NotACallList,
+    parse_call_list,
+    python_call,
+)
 from wrappers.registry import WrapperEntry
 from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
 
@@ -78,7 +84,11 @@ def template_value(value: Any) -> str:
 #: Python strings (the template's single quotes, or double), JSON's constants
 #: (the template writes ``true``, ``null``), as :func:`template_value` does.
 OLMO3_VALUES = dataclasses.replace(
-    PYTHON_VALUES, name="olmo3", write=template_value, string_quotes=("'", "'")
+    PYTHON_VALUES,
+    name="olmo3",
+    write=template_value,
+    string_quotes=("'", "'"),
+    string_char=SINGLE_QUOTED_CHAR,
 )
 
 

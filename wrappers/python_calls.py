@@ -177,6 +177,9 @@ def find_call_lists(text: str) -> Extraction:
 # ---- the grammar of a call list ----
 
 _PYTHON_ESCAPE = r""""\\" (["'\\/bfnrt] | "u" [0-9a-fA-F]{4})"""
+#: One character of a single-quoted string as a length counts it (``\\/`` is
+#: two characters to Python, not JSON's escape of one).
+SINGLE_QUOTED_CHAR = r"""[^'\\\x7F\x00-\x1F] | "\\" (["'\\bfnrt] | "u" [0-9a-fA-F]{4})"""
 #: Python's values as :func:`python_literal` writes them (and single-quoted
 #: strings, which models write as often): ``True``, ``None``, ``{"k": 1}``.
 PYTHON_VALUES = ValueSyntax(

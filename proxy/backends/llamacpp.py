@@ -145,6 +145,10 @@ class _LlamaServer(_LlamaCppServer):
             # applies from the trigger word on, the word included.
             body["grammar_lazy"] = True
             body["grammar_triggers"] = [{"type": 1, "value": w} for w in params.grammar_triggers]
+            # A trigger that is one token of the model's (Qwen's "<tool_call>")
+            # must be a preserved token too, or llama-server refuses the
+            # request (tools/server/server-schema.cpp); longer ones are ignored.
+            body["preserved_tokens"] = list(params.grammar_triggers)
         return body
 
     def stream_fields(self) -> dict[str, Any]:

@@ -249,6 +249,38 @@ def start_llama_server(
     return server.start(timeout)
 
 
+# -- llama.cpp's own llama-server (opt-in) --------------------------------------
+
+
+def llama_server_binary() -> str:
+    """llama.cpp's llama-server: $FCPROXY_LLAMA_SERVER, else on PATH, else a skip.
+
+    Not installed by any package here: docs/scripts/build-llama-server.sh builds
+    it from the llama.cpp sources in llama-cpp-python's sdist (docs/e2e.md).
+    """
+    import pytest  # only the tests that need the binary skip without it
+
+    binary = os.environ.get("FCPROXY_LLAMA_SERVER") or shutil.which("llama-server")
+    if not binary or not os.access(binary, os.X_OK):
+        pytest.skip("no llama-server binary (set FCPROXY_LLAMA_SERVER to one)")
+    return binary
+
+
+def start_llama_cpp_server(
+    binary: str, log_path: Path, *, n_ctx: int = 4096, timeout: float = 60.0
+) -> ServerProcess:
+    """llama.cpp's ``llama-server`` binary with SmolLM2, on a free port.
+
+    ``-lv 5`` lets its debug messages through, among them the grammar's
+    "Grammar triggered on regex" when a lazy grammar's trigger is written.
+    """
+    port = free_port()
+    args = [binary, "-m", str(model_path()), "-c", str(n_ctx), "-t", "1", "-lv", "5"]
+    args += ["--host", "127.0.0.1", "--port", str(port)]
+    server = ServerProcess("llama-server", args, port=port, log_path=log_path, ready_path="/health")
+    return server.start(timeout)
+
+
 # -- fcproxy ------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from proxy.doctor import DoctorReport, choose_wrapper, format_report, read_gguf_metadata, run_doctor
+from tests.e2e.processes import llama_server_binary
 from tests.fakes.net import free_port
 from tests.fakes.upstream import DIALECTS, FakeUpstream
 
@@ -369,14 +370,6 @@ def test_doctor_against_the_real_llama_cpp_python_server(llama_cpp_python: Serve
     assert report["wrapper"]  # chosen from the template's markers, or the default
     text = run("doctor", "--upstream", llama_cpp_python.url).stdout
     assert "llama-cpp-python's server 0.3.36" in text and "wrapper:" in text
-
-
-def llama_server_binary() -> str:
-    """llama.cpp's llama-server: $FCPROXY_LLAMA_SERVER, else on PATH, else a skip."""
-    binary = os.environ.get("FCPROXY_LLAMA_SERVER") or shutil.which("llama-server")
-    if not binary or not os.access(binary, os.X_OK):
-        pytest.skip("no llama-server binary (set FCPROXY_LLAMA_SERVER to one)")
-    return binary
 
 
 @pytest.mark.e2e

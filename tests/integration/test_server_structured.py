@@ -341,6 +341,7 @@ def test_auto_on_llama_server_sends_a_lazy_grammar_triggered_by_the_call_marker(
     body = proxy.upstream.generation_requests[-1].json or {}
     assert body["grammar_lazy"] is True
     assert body["grammar_triggers"] == [{"type": 1, "value": "<tool_call>"}]
+    assert body["preserved_tokens"] == ["<tool_call>"]
     grammar = Grammar(body["grammar"])
     assert grammar.matches(ALARM_CALL)
     assert not grammar.matches(ALARM_CALL.replace("7", '"seven"'))

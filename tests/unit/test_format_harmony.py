@@ -9,7 +9,7 @@ from __future__ import annotations
 from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import call_turns
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
-from wrappers.base import FunctionSchema
+from wrappers.base import FunctionSchema, RenderOptions
 from wrappers.detection import detect_format
 from wrappers.harmony import HarmonyWrapper
 from wrappers.registry import get_wrapper
@@ -264,3 +264,26 @@ def test_the_jinja_wrapper_knows_it_by_its_template_markers() -> None:
 
     template = "{{- '<|start|>assistant<|channel|>' + channel + '<|message|>' }}"
     assert wrapper_for_template(template) == NAME
+
+
+def test_a_required_call_grammar_takes_both_places_of_the_recipient() -> None:
+    # llama.cpp's outputs with the recipient in the role slot, on either
+    # channel, and in the channel form with or without a content type.
+    from tests.support.llama_grammar import llama_cpp_matches
+
+    prompt = HarmonyWrapper().render(
+        [{"role": "user", "content": "go"}],
+        FUNCTIONS,
+        RenderOptions(grammar=True, call_required=True),
+    )
+    assert prompt.grammar is not None
+    cases = ("recipient-in-role", "bare-json-content-type", "no-content-type")
+    outputs = [
+        text for name, text, _, _ in REAL_OUTPUTS + MESSY_OUTPUTS if any(c in name for c in cases)
+    ]
+    assert len(outputs) == 4
+    for text in outputs:
+        assert llama_cpp_matches(prompt.grammar, text.removesuffix("<|call|>") + "<|call|>"), text
+    # The recipient in both places, or in neither, is not a call the parser reads.
+    both = '<|channel|>commentary to=functions.special_function<|channel|>commentary<|message|>{"arg1": 1}<|call|>'
+    assert not llama_cpp_matches(prompt.grammar, both)

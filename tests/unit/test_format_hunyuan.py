@@ -11,7 +11,7 @@ from tests.support.gbnf import Grammar
 from tests.unit.format_checks import Call
 from tests.unit.tool_call_conversation import TODAY
 from tests.unit.tool_format_cases import Case, ReasoningCase, assert_registered
-from wrappers.base import FunctionSchema
+from wrappers.base import FunctionSchema, RenderOptions
 from wrappers.detection import detect_format
 from wrappers.hunyuan import HunyuanWrapper
 from wrappers.template_detection import wrapper_for_template
@@ -208,3 +208,25 @@ def test_without_tools_the_template_writes_only_its_tokens() -> None:
     assert HunyuanWrapper().render(messages, []).text == (
         "<|startoftext|>Be brief.<|extra_4|>Hi<|extra_0|>Hello<|eos|><|startoftext|>Bye<|extra_0|>"
     )
+
+
+def test_a_required_call_grammar_takes_the_think_and_answer_channels_around_it() -> None:
+    # What the model writes (vLLM's hunyuan_a13b reasoning parser: "<think>\n",
+    # "\n</think>\n<answer>\n", "\n</answer>"), whether it thinks or not.
+    from tests.support.llama_grammar import llama_cpp_matches
+
+    wrapper = HunyuanWrapper()
+    prompt = wrapper.render(
+        [{"role": "user", "content": "北京天气如何？"}],
+        FUNCTIONS,
+        RenderOptions(grammar=True, call_required=True),
+    )
+    assert prompt.grammar is not None
+    thought = REASONING[0][1]
+    not_thought = "<think>\n\n</think>\n<answer>\n" + thought.split("<answer>\n")[1]
+    in_the_channel = next(text for name, text, _, _ in REAL_OUTPUTS if "answer-channel" in name)
+    for text in (thought, not_thought, in_the_channel):
+        assert llama_cpp_matches(prompt.grammar, text), text
+        assert [c.name for c in wrapper.parse(text, FUNCTIONS).tool_calls] == ["get_weather"]
+    # The channel holds only the calls.
+    assert not llama_cpp_matches(prompt.grammar, thought.replace("<answer>\n", "<answer>\nOk. "))

@@ -20,6 +20,7 @@ import pytest
 
 from proxy.app import create_app
 from proxy.config import Settings
+from tests.e2e.weather import STRICT_ALARM
 from tests.support.server import ServerThread
 from tests.support.shared import assert_valid
 
@@ -177,25 +178,6 @@ def test_a_modern_format_is_constrained_too_when_a_call_is_required(
     [call] = completion.choices[0].message.tool_calls or []
     assert call.function.name == "get_weather"  # type: ignore[union-attr]
     assert isinstance(json.loads(call.function.arguments)["city"], str)  # type: ignore[union-attr]
-
-
-STRICT_ALARM = {
-    "type": "function",
-    "function": {
-        "name": "set_alarm",
-        "description": "Set an alarm.",
-        "strict": True,
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "hour": {"type": "integer", "minimum": 0, "maximum": 23},
-                "label": {"type": "string", "enum": ["work", "gym", "other"]},
-            },
-            "required": ["hour", "label"],
-            "additionalProperties": False,
-        },
-    },
-}
 
 
 @pytest.mark.parametrize("wrapper", ["generic-json", "glm4", "pythonic", "deepseek-dsml"])

@@ -28,27 +28,10 @@ from tests.e2e.processes import (
     start_fcproxy,
     start_llama_cpp_server,
 )
+from tests.e2e.weather import STRICT_ALARM
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-#: A call the grammar holds to its schema: an hour in range, a label of three.
-ALARM: dict[str, Any] = {
-    "type": "function",
-    "function": {
-        "name": "set_alarm",
-        "description": "Set an alarm.",
-        "strict": True,
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "hour": {"type": "integer", "minimum": 0, "maximum": 23},
-                "label": {"type": "string", "enum": ["work", "gym", "other"]},
-            },
-            "required": ["hour", "label"],
-            "additionalProperties": False,
-        },
-    },
-}
 #: A call the model is asked to copy, in Qwen3-Coder's syntax, with an hour
 #: out of range and a label outside the enum. SmolLM2 copies it (greedy);
 #: under Hermes' tool prompt it writes prose about the call instead.
@@ -91,7 +74,7 @@ def ask(client: openai.OpenAI, text: str) -> Any:
     return client.chat.completions.create(
         model="smollm2",
         messages=[{"role": "user", "content": text}],
-        tools=[cast(Any, ALARM)],
+        tools=[cast(Any, STRICT_ALARM)],
         tool_choice="auto",
         temperature=0,
         max_tokens=96,
@@ -110,7 +93,7 @@ def test_a_call_is_held_to_the_grammar_from_its_trigger_on(
     # ... from which on it could not copy 31 or "party".
     [call] = completion.choices[0].message.tool_calls or []
     assert call.function.name == "set_alarm"
-    jsonschema.validate(json.loads(call.function.arguments), ALARM["function"]["parameters"])
+    jsonschema.validate(json.loads(call.function.arguments), STRICT_ALARM["function"]["parameters"])
     assert completion.choices[0].finish_reason == "tool_calls"
 
 

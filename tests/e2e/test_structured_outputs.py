@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from proxy.app import create_app
 from proxy.config import Settings
 from tests.e2e.processes import ServerProcess
+from tests.e2e.weather import STRICT_ALARM
 from tests.support.server import ServerThread
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
@@ -32,25 +33,6 @@ ASK = [{"role": "user", "content": "Ada is 36 years old. Give her name and age."
 class Person(BaseModel):
     name: str
     age: int
-
-
-STRICT_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "set_alarm",
-        "description": "Set an alarm.",
-        "strict": True,
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "hour": {"type": "integer", "minimum": 0, "maximum": 23},
-                "label": {"type": "string", "enum": ["work", "gym", "other"]},
-            },
-            "required": ["hour", "label"],
-            "additionalProperties": False,
-        },
-    },
-}
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +77,7 @@ def test_strict_tool_arguments_are_schema_valid_under_auto(client: openai.OpenAI
     completion = client.chat.completions.create(
         model=MODEL,
         messages=cast(Any, [{"role": "user", "content": "Set an alarm at 7 for the gym."}]),
-        tools=[cast(Any, STRICT_TOOL)],
+        tools=[cast(Any, STRICT_ALARM)],
         tool_choice="auto",
         max_tokens=96,
         timeout=120,
@@ -103,5 +85,5 @@ def test_strict_tool_arguments_are_schema_valid_under_auto(client: openai.OpenAI
     message = completion.choices[0].message
     for call in message.tool_calls or []:
         jsonschema.validate(
-            json.loads(call.function.arguments), STRICT_TOOL["function"]["parameters"]
+            json.loads(call.function.arguments), STRICT_ALARM["function"]["parameters"]
         )

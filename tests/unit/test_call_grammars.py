@@ -481,6 +481,7 @@ REASONING = {
     "solar-open2": "<|think:start|>An alarm.<|think:end|>",
     "plamo3": "<|plamo:begin_think:plamo|>An alarm.<|plamo:end_think:plamo|>",
     "solar-open-100b": "<|think|>An alarm.<|end|><|begin|>assistant",
+    "mistral-v11": "[THINK]An alarm.[/THINK]",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).

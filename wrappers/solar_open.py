@@ -12,8 +12,9 @@ Reasoning (``<|think|>`` up to its ``<|end|>``) goes to ``reasoning_content``;
 with ``reasoning_effort`` low the template has written an empty one and the
 output starts at ``<|content|>``. Upstage's parser also reads content before
 the calls ended by ``<|flush|>`` (``Checking.<|flush|><|tool_calls|>...``), and a
-call whose id is empty. ``<|flush|>`` ends a text answer and ``<|calls|>`` an
-answer of calls: generation stops there.
+call whose id is empty. ``<|flush|>`` ends a text message (calls may still
+follow it, so generation does not stop there); ``<|calls|>`` ends an answer of
+calls, and generation stops there.
 
 The chat template (llama.cpp's ``models/templates/upstage-Solar-Open-100B.jinja``)
 was not at hand. The prompt is fcproxy's reconstruction from the tokens the
@@ -151,7 +152,7 @@ class SolarOpenWrapper(ToolFormatWrapper):
     call_pattern: ClassVar[re.Pattern[str]] = _HEAD
     stream_openers: ClassVar[tuple[str, ...]] = (_HEAD.pattern,)
     grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (THINK, END + ASSISTANT, False)
-    stop: ClassVar[tuple[str, ...]] = (FLUSH, CALLS_END)
+    stop: ClassVar[tuple[str, ...]] = (CALLS_END,)
 
     def rewrite_output(self, text: str) -> str:
         return _message_text(text)

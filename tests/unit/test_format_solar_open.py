@@ -64,6 +64,8 @@ REAL_OUTPUTS: list[Case] = [
 ]
 
 MESSY_OUTPUTS: list[Case] = [
+    # A text message ended by <|flush|> (not content).
+    ("flushed-text", "Plain answer.<|flush|>", "Plain answer.", []),
     # Text before the calls, ended by <|flush|> (Upstage's parser reads it as content).
     (
         "content-flushed-before-calls",
@@ -109,8 +111,6 @@ MESSY_OUTPUTS: list[Case] = [
 
 NO_CALLS: list[tuple[str, str]] = [
     ("plain", "It is sunny in Seoul today."),
-    # An answer ended by its end token.
-    ("flushed", "Plain answer.<|flush|>"),
 ]
 
 BROKEN: list[tuple[str, str]] = [

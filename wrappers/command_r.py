@@ -61,8 +61,15 @@ END_THINKING = "<|END_THINKING|>"
 END_ACTION = "<|END_ACTION|>"
 #: R+'s "no tool needed" pseudo-tool, both spellings Cohere used.
 DIRECTLY_ANSWER = ("directly-answer", "directly_answer")
-# Tokens around an answer that are not part of it.
-_ANSWER_MARKERS = ("<|START_RESPONSE|>", "<|END_RESPONSE|>", "<|CHATBOT_TOKEN|>")
+# Tokens around an answer that are not part of it (Cohere2 MoE, North Code, writes its
+# answer in <|START_TEXT|> ... <|END_TEXT|> where R7B writes <|START_RESPONSE|>).
+_ANSWER_MARKERS = (
+    "<|START_RESPONSE|>",
+    "<|END_RESPONSE|>",
+    "<|CHATBOT_TOKEN|>",
+    "<|START_TEXT|>",
+    "<|END_TEXT|>",
+)
 _CITATION = re.compile(r"</?co(?::[^>]*)?>")
 _PARTIAL_CITATION = compile_opener(_CITATION.pattern)
 # "Action:" is also an English word: a call only with a JSON list after it.

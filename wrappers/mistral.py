@@ -23,7 +23,7 @@ from wrappers.json_calls import (
 )
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
-from wrappers.streaming import PartialCall
+from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tolerance import read_marked_json
 from wrappers.tool_format import (
     ExtractedCall,
@@ -34,6 +34,8 @@ from wrappers.tool_format import (
 BOS = "<s>"
 EOS = "</s>"
 TOOL_CALLS = "[TOOL_CALLS]"
+# Magistral and Ministral 3 Reasoning think first between these tokens.
+THINK, THINK_END = "[THINK]", "[/THINK]"
 #: Calls a grammar allows in one answer (as Hermes).
 # v11: [TOOL_CALLS]name[ARGS]{...}; history also carries [CALL_ID]id before
 # [ARGS], and servers that drop special tokens leave name{...}.
@@ -87,7 +89,16 @@ class MistralWrapper(ToolFormatWrapper):
 
     call_start: ClassVar[str] = TOOL_CALLS
     grammar_trigger: ClassVar[str] = TOOL_CALLS
+    grammar_reasoning: ClassVar[tuple[str, str, bool] | None] = (THINK, THINK_END, False)
     stop: ClassVar[tuple[str, ...]] = (EOS,)
+
+    def rewrite_output(self, text: str) -> str:
+        # The [THINK] block is reasoning, as llama.cpp's Ministral 3 handler reads it;
+        # a [TOOL_CALLS] quoted inside it is not a call.
+        return text.replace(THINK, "<think>").replace(THINK_END, "</think>")
+
+    def whole_tokens(self, text: str) -> str | None:
+        return without_partial_suffix(text, (THINK, THINK_END))
 
     def call_grammar(
         self, functions: Sequence[FunctionSchema], only: str | None, *, parallel: bool

@@ -102,6 +102,7 @@ _BUILTIN_MODULES = (
     "wrappers.rwkv",
     "wrappers.pangu",
     "wrappers.granite_pythonic",
+    "wrappers.solar_open",
 )
 
 

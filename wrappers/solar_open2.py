@@ -206,7 +206,7 @@ WRAPPER_ENTRIES: list[WrapperEntry] = [
     WrapperEntry(
         name="solar-open2",
         factory=SolarOpen2Wrapper,
-        aliases=("solar-open-2", "solar-open", "solar_open2", "upstage-solar-open2"),
+        aliases=("solar-open-2", "solar_open2", "upstage-solar-open2"),
         description="Upstage Solar Open 2 <|tool_call:start|>f\\n<|tool_arg:start|>k<|tool_arg:value|>v",
         family="tool-call",
     )

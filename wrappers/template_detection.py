@@ -167,6 +167,8 @@ RULES: tuple[FormatRule, ...] = (
     FormatRule("dots", any_of=("<dots_function_call>",)),
     # Upstage Solar Open 2: <|tool_call:start|>name, <|tool_arg:start|>k<|tool_arg:value|>v.
     FormatRule("solar-open2", any_of=("<|tool_call:start|>", "<|tool_arg:value|>")),
+    # Upstage Solar Open (100B): JSON calls after <|tool_call:name|>, <|tool_response:...|> results.
+    FormatRule("solar-open-100b", any_of=("<|tool_call:name|>", "<|tool_response:result|>")),
     # PLaMo 3: <|plamo:begin_tool_requests:plamo|> requests with JSON arguments.
     FormatRule("plamo3", any_of=("<|plamo:begin_tool_request", "plamo:begin_tool_name")),
     # Meta CWM: <tool: NAME> blocks, results in "tool: NAME" turns (Llama 3 headers).

@@ -447,6 +447,16 @@ REQUIRED_ONLY: dict[str, Callable[[list[Call]], str]] = {
     "granite-pythonic": lambda c: "\n".join(
         f"{n}(" + ", ".join(f"{k}={python_literal(v)}" for k, v in a.items()) + ")" for n, a in c
     ),
+    # A calls message: each call's id (any short one), name and JSON arguments.
+    "solar-open-100b": lambda c: (
+        "<|tool_calls|>"
+        + "".join(
+            f"<|tool_call:begin|>{i}<|tool_call:name|>{n}<|tool_call:args|>{dumps(a)}"
+            "<|tool_call:end|>"
+            for i, (n, a) in enumerate(c)
+        )
+        + "<|calls|>"
+    ),
 }
 #: Formats whose answer holds one call at most (generation stops at its end).
 #: (GigaChat 3's template writes one call message per assistant turn.)
@@ -479,6 +489,8 @@ REASONING = {
     "mirothinker": "<think>\nAn alarm.\n</think>\n\n",
     "solar-open2": "<|think:start|>An alarm.<|think:end|>",
     "plamo3": "<|plamo:begin_think:plamo|>An alarm.<|plamo:end_think:plamo|>",
+    "solar-open-100b": "<|think|>An alarm.<|end|><|begin|>assistant",
+    "mistral-v11": "[THINK]An alarm.[/THINK]",
 }
 ALL = WRITERS | REQUIRED_ONLY
 #: Formats whose lazy grammar starts at ``[name(`` (a ``[`` alone is prose).

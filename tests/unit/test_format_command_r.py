@@ -21,6 +21,9 @@ NAMES = ["command-r", "command-r7b"]
 # Sources of the real outputs below.
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/98d5e8ba8a2642710c9871d05ac1033a3328b884/tests/test-chat.cpp"
 VLLM = "https://github.com/vllm-project/vllm/blob/6bcd488866e07589f62d793e513368a4eb5818f9/tests/tool_parsers/test_cohere_command_tool_parser.py"
+# Its "Cohere2 MoE (North Code)" block: R7B's plan and action tokens, the answer in
+# <|START_TEXT|> tags, the output starting inside the plan its prompt opened.
+LLAMA_CPP_NORTH_CODE = "https://github.com/ggml-org/llama.cpp/blob/0042e2079d3428ba7af410df553202aa7fdf8d7a/tests/test-chat.cpp"
 
 SPECIAL: Call = ("special_function", {"arg1": 1})
 PARIS: Call = ("get_weather", {"city": "Paris"})
@@ -129,6 +132,43 @@ BROKEN: list[tuple[str, str]] = [
 ]
 
 REASONING: list[ReasoningCase] = [
+    # LLAMA_CPP_NORTH_CODE "Content with empty thinking block" (the prompt opened the plan).
+    (
+        "llama.cpp-north-code-empty-plan-text",
+        "<|END_THINKING|><|START_TEXT|>Hello, world!\nWhat's up?<|END_TEXT|>",
+        None,
+        "Hello, world!\nWhat's up?",
+        [],
+    ),
+    # LLAMA_CPP_NORTH_CODE "Tool call with an array argument (todo_list)".
+    (
+        "llama.cpp-north-code-array-argument",
+        "<|END_THINKING|><|START_ACTION|>[\n"
+        '    {"tool_call_id": "0", "tool_name": "todo_list", "parameters": {"todos": '
+        '["buy milk", "walk dog"]}}\n]<|END_ACTION|>',
+        None,
+        None,
+        [("todo_list", {"todos": ["buy milk", "walk dog"]})],
+    ),
+    # LLAMA_CPP_NORTH_CODE "Content with reasoning, extracted".
+    (
+        "llama.cpp-north-code-plan-and-text",
+        "I'm\nthinking<|END_THINKING|><|START_TEXT|>Hello, world!\nWhat's up?<|END_TEXT|>",
+        "I'm\nthinking",
+        "Hello, world!\nWhat's up?",
+        [],
+    ),
+    # LLAMA_CPP_NORTH_CODE "Parallel tool calls with reasoning".
+    (
+        "llama.cpp-north-code-parallel",
+        "I'm\nthinking<|END_THINKING|><|START_ACTION|>[\n"
+        '    {"tool_call_id": "0", "tool_name": "special_function", "parameters": {"arg1": 1}},\n'
+        '    {"tool_call_id": "1", "tool_name": "python", "parameters": {"code": "print(\'hey\')"}}\n'
+        "]<|END_ACTION|>",
+        "I'm\nthinking",
+        None,
+        [SPECIAL, ("python", {"code": "print('hey')"})],
+    ),
     # LLAMA_CPP lines 2616-2623 (R7B): the plan, then the call.
     (
         "llama.cpp-r7b-plan-and-call",

@@ -33,6 +33,8 @@ VLLM_SPARK3 = "https://github.com/vllm-project/vllm/blob/81efe7883f30582696b69f9
 VLLM_LING3 = "https://github.com/vllm-project/vllm/blob/24e11f559a3376b8253037830e5384a3e0deb58b/tests/parser/engine/test_ling3.py"
 VLLM_GLM47 = "https://github.com/vllm-project/vllm/blob/14f7a27c776bd0c423bbc155b25ce21ee5a839da/tests/parser/engine/test_glm47_moe.py"
 SGLANG_LING3 = "https://github.com/sgl-project/sglang/blob/27dbce0ee7d8ae8feaa7399290b1e7bdc1edb5bc/python/sglang/srt/function_call/ling3_detector.py"
+# Its "Spark2.5" block: GLM-4.7's flush calls, values typed by the schema.
+LLAMA_CPP_SPARK25 = "https://github.com/ggml-org/llama.cpp/blob/0042e2079d3428ba7af410df553202aa7fdf8d7a/tests/test-chat.cpp"
 
 
 def function(function_name: str, **types: str) -> FunctionSchema:
@@ -51,6 +53,13 @@ FUNCTIONS: list[FunctionSchema] = [
     function("get_current_date"),
     function("write_file", content="string", mode="integer"),
     function("ping"),
+    # LLAMA_CPP_SPARK25's tools.
+    function("magic_int", ref="integer", name="string"),
+    function("amount", orig="number"),
+    function("toggle", enabled="boolean"),
+    function("set_config", config="object"),
+    function("nested_args", tags="array", entries="array"),
+    function("empty_args"),
 ]
 
 SPECIAL: Call = ("special_function", {"arg1": 1})
@@ -232,6 +241,37 @@ REAL_OUTPUTS: list[Case] = [
     ),
     # VLLM_LING3 test_ling3_tool_call_without_args.
     ("vllm-ling3-no-arguments", "<tool_call>ping</tool_call>", None, [("ping", {})]),
+    # LLAMA_CPP_SPARK25: text, then six calls flush against each other (strings, numbers,
+    # a boolean, JSON objects and lists, a call without arguments).
+    (
+        "llama.cpp-spark2.5-six-calls",
+        "Preparing updates."
+        "<tool_call>magic_int<arg_key>ref</arg_key><arg_value>42</arg_value>"
+        "<arg_key>name</arg_key><arg_value>上海</arg_value></tool_call>"
+        "<tool_call>amount<arg_key>orig</arg_key><arg_value>2.5</arg_value></tool_call>"
+        "<tool_call>toggle<arg_key>enabled</arg_key><arg_value>true</arg_value></tool_call>"
+        "<tool_call>set_config<arg_key>config</arg_key>"
+        '<arg_value>{"source": "spark", "options": {"strict": true}}</arg_value></tool_call>'
+        '<tool_call>nested_args<arg_key>tags</arg_key><arg_value>["alpha", "测试"]</arg_value>'
+        '<arg_key>entries</arg_key><arg_value>[{"id": 1, "label": "first"}, '
+        '{"id": 2, "label": "第二"}]</arg_value></tool_call>'
+        "<tool_call>empty_args</tool_call>",
+        "Preparing updates.",
+        [
+            ("magic_int", {"ref": 42, "name": "上海"}),
+            ("amount", {"orig": 2.5}),
+            ("toggle", {"enabled": True}),
+            ("set_config", {"config": {"source": "spark", "options": {"strict": True}}}),
+            (
+                "nested_args",
+                {
+                    "tags": ["alpha", "测试"],
+                    "entries": [{"id": 1, "label": "first"}, {"id": 2, "label": "第二"}],
+                },
+            ),
+            ("empty_args", {}),
+        ],
+    ),
 ]
 
 MESSY_OUTPUTS: list[Case] = [

@@ -22,6 +22,9 @@ NAME = "harmony"
 LLAMA_CPP = "https://github.com/ggml-org/llama.cpp/blob/e7e21164bdf5434e3453777fd27e68cdc0ebfe94/tests/test-chat.cpp"
 VLLM = "https://github.com/vllm-project/vllm/blob/15c99cb111e626d885d7f54a0b57dc9ff10168db/tests/tool_parsers/test_openai_tool_parser.py"
 COOKBOOK = "https://cookbook.openai.com/articles/openai-harmony"
+# Its "LLM-jp-4.1" block (llm-jp-4.1-8b-thinking): GPT-OSS's messages with a space after
+# each special token, parallel calls as messages separated by <|end|>.
+LLAMA_CPP_LLM_JP = "https://github.com/ggml-org/llama.cpp/blob/0042e2079d3428ba7af410df553202aa7fdf8d7a/tests/test-chat.cpp"
 
 FUNCTIONS: list[FunctionSchema] = [
     {
@@ -80,6 +83,13 @@ REAL_OUTPUTS: list[Case] = [
         None,
         [("empty_args", {})],
     ),
+    # LLAMA_CPP_LLM_JP "Tool call, recipient in channel header".
+    (
+        "llama.cpp-llm-jp-recipient-in-channel",
+        '<|channel|> commentary to=functions.special_function<|message|> {"arg1": 1}',
+        None,
+        [SPECIAL],
+    ),
 ]
 
 MESSY_OUTPUTS: list[Case] = [
@@ -126,6 +136,27 @@ BROKEN: list[tuple[str, str]] = [
 ]
 
 REASONING: list[ReasoningCase] = [
+    # LLAMA_CPP_LLM_JP "Reasoning + content".
+    (
+        "llama.cpp-llm-jp-analysis-then-final",
+        "<|channel|> analysis<|message|> I'm\nthinking<|end|><|start|> assistant<|channel|> final"
+        "<|message|> Hello, world!\nWhat's up?",
+        "I'm\nthinking",
+        "Hello, world!\nWhat's up?",
+        [],
+    ),
+    # LLAMA_CPP_LLM_JP "Parallel tool calls separated by <|end|>".
+    (
+        "llama.cpp-llm-jp-parallel",
+        "<|channel|> analysis<|message|> I'm\nthinking<|end|>"
+        "<|start|> assistant to=functions.special_function<|channel|> commentary <|constrain|>  json"
+        '<|message|> {"arg1": 1}<|end|>'
+        "<|start|> assistant to=functions.special_function<|channel|> commentary <|constrain|>  json"
+        '<|message|> {"arg1": 2}',
+        "I'm\nthinking",
+        None,
+        [SPECIAL, ("special_function", {"arg1": 2})],
+    ),
     ("final-channel-only", "<|channel|>final<|message|>Hello, world!", None, "Hello, world!", []),
     # LLAMA_CPP: analysis, then a final answer.
     (

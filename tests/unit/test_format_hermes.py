@@ -29,6 +29,18 @@ VLLM = "https://github.com/vllm-project/vllm/blob/df6d0216aa6fed0b310cbefb5b79f1
 # llama.cpp's Reka Edge handler (b8875; this copy in a fork): Hermes' JSON calls in
 # <tool_call> tags after an optional <think> block, the turn ended by <sep>.
 LLAMA_CPP_REKA = "https://github.com/auroralabs-loci/llama.cpp/blob/b6f0af2682eb93a059183a6d792ae0d911a0845d/common/chat-reka.cpp"
+# EXAONE 4.0's chat template, quoted whole in BFCL's EXAONE 4 handler: calls written
+# <tool_call>{"name": ..., "arguments": ...}</tool_call>, one a line, after the
+# <think> block (empty without thinking: the generation prompt writes it).
+EXAONE4 = "https://github.com/ShishirPatil/gorilla/blob/da7f73a806b4f0bdc8f5f6641616fc10e271007a/berkeley-function-call-leaderboard/bfcl_eval/model_handler/local_inference/exaone4.py"
+# K-EXAONE (EXAONE MoE): llama.cpp's COMMON_CHAT_FORMAT_EXAONE_MOE, <think> and
+# <tool_call>{...}</tool_call> blocks; this port of that handler and its tests.
+EXAONE_MOE = "https://github.com/leehack/llamadart/blob/1da81cb8595cadd8b6756a3d4287fb8104364062/test/unit/core/template/handlers/exaone_moe_handler_test.dart"
+# Bielik v3's tool parser (vLLM plug-in by SpeakLeash): <tool_call>{"name", "arguments"}
+# </tool_call>, a last block read to the end of the output when its tag is missing;
+# the template asks for the same and writes past calls one a line.
+BIELIK = "https://github.com/speakleash/bielik-tools/blob/2d403ea6d649a959f1b716fcd718e3a8a42a1019/tools/bielik_vllm_tool_parser_v3.1.py"
+BIELIK_TEMPLATE = "https://github.com/jarekmor/bielik-tools/blob/01e0caf4bb5ce7aa91921a6459b1c194bf69de77/tools/bielik_advanced_chat_template.jinja"
 # Qwen/Qwen2.5-7B-Instruct's tokenizer_config.json chat_template (tests/unit/templates/README.md).
 TEMPLATE = Path(__file__).parent / "templates" / "Qwen-Qwen2.5-7B-Instruct.jinja"
 
@@ -102,6 +114,29 @@ REAL_OUTPUTS: list[Case] = [
         "Let me check.",
         [PARIS, ("get_time", {"zone": "CET"})],
     ),
+    # EXAONE4's template: parallel calls one a line, no space inside the tags.
+    (
+        "exaone4-template-parallel",
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>\n'
+        '<tool_call>{"name": "get_time", "arguments": {"zone": "CET"}}</tool_call>',
+        None,
+        [PARIS, ("get_time", {"zone": "CET"})],
+    ),
+    # EXAONE_MOE "parses tool calls from tagged JSON blocks": compact JSON, text after.
+    (
+        "k-exaone-call-then-text",
+        '<tool_call>{"name":"get_weather","arguments":{"city":"Seoul"}}</tool_call> tail',
+        "tail",
+        [("get_weather", {"city": "Seoul"})],
+    ),
+    # BIELIK_TEMPLATE's calls (each ended by a line break), in Polish.
+    (
+        "bielik-template-parallel",
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Warszawa"}}</tool_call>\n'
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Kraków"}}</tool_call>\n',
+        None,
+        [("get_weather", {"city": "Warszawa"}), ("get_weather", {"city": "Kraków"})],
+    ),
 ]
 
 MESSY_OUTPUTS: list[Case] = [
@@ -136,6 +171,22 @@ MESSY_OUTPUTS: list[Case] = [
         None,
         [PARIS],
     ),
+    # EXAONE_MOE "parses nested function payloads in code fences": OpenAI's shape, fenced.
+    (
+        "k-exaone-fenced-openai-shape",
+        '<tool_call>```json\n{"id":"call_1","function":{"name":"get_weather",'
+        '"arguments":{"city":"Seoul"}}}\n```</tool_call>',
+        None,
+        [("get_weather", {"city": "Seoul"})],
+    ),
+    # BIELIK reads a last block whose </tool_call> never came, after a closed one.
+    (
+        "bielik-last-tag-missing",
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Gdańsk"}}</tool_call>\n'
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Poznań"}}',
+        None,
+        [("get_weather", {"city": "Gdańsk"}), ("get_weather", {"city": "Poznań"})],
+    ),
 ]
 
 NO_CALLS: list[tuple[str, str]] = [
@@ -167,6 +218,16 @@ REASONING: list[ReasoningCase] = [
         "I need the weather.",
         None,
         [PARIS],
+    ),
+    # EXAONE4 with enable_thinking: the prompt opened "<think>\\n"; the thought, then
+    # content and a call on the next line, as its template writes a past turn.
+    (
+        "exaone4-thought-then-content-and-call",
+        "The user asks about Seoul.\n</think>\n\nLet me check.\n"
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Seoul"}}</tool_call>',
+        "The user asks about Seoul.",
+        "Let me check.",
+        [("get_weather", {"city": "Seoul"})],
     ),
     (
         "a-call-in-the-thought-is-not-a-call",
@@ -201,3 +262,19 @@ def test_detected_from_its_output_and_its_template() -> None:
 
 def test_registered() -> None:
     assert_registered(NAME, HermesWrapper, ("qwen", "qwen2.5"))
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        # EXAONE4's call and result lines.
+        '{{- "<tool_call>" }}{"name": "{{- tool_call.name }}", "arguments": '
+        "{{ arguments | tojson }}}{{- \"</tool_call>\" }}{{- '[|endofturn|]\\n' }}",
+        # BIELIK_TEMPLATE's call instruction.
+        '{{- "`<tool_call>{\\"name\\": <tool-name>, \\"arguments\\": <args-dict>}</tool_call>`" }}'
+        '{{- "<|im_start|>tool\\n" + content|string + "<|im_end|>\\n" }}',
+    ],
+    ids=["exaone4", "bielik"],
+)
+def test_exaone_and_bielik_templates_ask_for_hermes_calls(template: str) -> None:
+    assert wrapper_for_template(template) == NAME

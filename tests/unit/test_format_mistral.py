@@ -8,6 +8,7 @@ import re
 import pytest
 
 from tests.unit.format_checks import (
+    Call,
     Sample,
     golden,
     read,
@@ -198,6 +199,34 @@ NO_CALLS: list[tuple[str, str]] = [
     ("plain-with-end-of-sequence", "The weather is fine.</s>"),
     ("json-list-that-is-not-calls", '[{"city": "Paris"}, {"city": "Tokyo"}]'),
     ("a-word-before-json", 'JSON {"a": 1}'),
+]
+
+#: (id, raw output, reasoning, content, calls): LLAMA_CPP_MASTER's Ministral 3 Reasoning
+#: (mistralai-Ministral-3-14B-Reasoning-2512.jinja) with reasoning_format auto.
+REASONING: list[tuple[str, str, str | None, str | None, list[Call]]] = [
+    (
+        "llama.cpp-ministral-think-then-answer",
+        "[THINK]I'm\nthinking[/THINK]Hello, world!\nWhat's up?",
+        "I'm\nthinking",
+        "Hello, world!\nWhat's up?",
+        [],
+    ),
+    (
+        "llama.cpp-ministral-think-then-call",
+        '[THINK]I\'m\nthinking[/THINK][TOOL_CALLS]special_function[ARGS]{"arg1":1}',
+        "I'm\nthinking",
+        None,
+        [("special_function", {"arg1": 1})],
+    ),
+    # "fake tool call marker in reasoning": only the call after [/THINK] is one.
+    (
+        "llama.cpp-ministral-marker-in-the-thought",
+        '[THINK]Let me think about [TOOL_CALLS]special_function[ARGS]{"arg1":1} and more[/THINK]'
+        '[TOOL_CALLS]special_function[ARGS]{"arg1": 1}',
+        'Let me think about [TOOL_CALLS]special_function[ARGS]{"arg1":1} and more',
+        None,
+        [("special_function", {"arg1": 1})],
+    ),
 ]
 
 BROKEN: list[tuple[str, str]] = [

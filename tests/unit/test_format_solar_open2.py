@@ -321,4 +321,4 @@ def test_detected_from_its_output_and_its_template() -> None:
 
 
 def test_registered() -> None:
-    assert_registered(NAME, SolarOpen2Wrapper, ("solar-open-2", "solar-open"))
+    assert_registered(NAME, SolarOpen2Wrapper, ("solar-open-2", "solar_open2"))

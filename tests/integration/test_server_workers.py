@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -49,3 +50,27 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_each_serving_process_tunes_its_garbage_collection() -> None:
+    # proxy/server.tune_garbage_collection runs in every worker once it has
+    # started (its debug line says what it froze); a single process too.
+    with FakeUpstream("webui") as fake:
+        for workers in ("1", "2"):
+            proxy = ProxyProcess(
+                "--upstream", fake.url, "--backend", "webui", "--workers", workers,
+                "--log-level", "debug",
+            )  # fmt: skip
+            with proxy:
+                answer = httpx.post(
+                    proxy.url + "/v1/chat/completions",
+                    json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+                    timeout=10,
+                )
+                assert answer.status_code == 200
+                output = proxy.output()
+            tuned = re.findall(
+                r"garbage collection: (\d+) objects frozen, thresholds \(10000, 20, 20\)", output
+            )
+            assert len(tuned) == int(workers), output[-2000:]
+            assert all(int(frozen) > 10_000 for frozen in tuned)  # the app and its modules

@@ -174,3 +174,37 @@ def _skip_space(text: str, position: int) -> int:
     while position < len(text) and text[position].isspace():
         position += 1
     return position
+
+
+def headed_json_calls(
+    text: str, head: re.Pattern[str], end: str, stops: Sequence[str]
+) -> Extraction:
+    """Calls written as a header naming the function, its arguments as a JSON object, ``end``.
+
+    ``head`` matches a call's header, the function's name in its first group,
+    up to where the arguments start; ``end`` may be missing; ``stops`` are the
+    markers a cut-off object ends at (:func:`wrappers.tolerance.read_marked_json`).
+    Step-Audio 2's ``<tool_call>function\nNAME\n{...}</tool_call>`` and Solar
+    Open's ``<|call|>NAME<|sep|>{...}`` read this way.
+    """
+    content = ""
+    calls: list[ExtractedCall] = []
+    position = 0
+    while (found := head.search(text, position)) is not None:
+        content += text[position : found.start()]
+        name = found.group(1).strip()
+        if not name:
+            raise WrapperParseError("a call has no function name", text)
+        try:
+            arguments, position = read_marked_json(text, found.end(), stops, cut_off=bool(calls))
+        except json.JSONDecodeError as exc:
+            raise WrapperParseError(f"unreadable arguments of {name}: {exc}", text) from exc
+        if not isinstance(arguments, dict):
+            raise WrapperParseError(f"the arguments of {name} are not a JSON object", text)
+        after = position
+        while after < len(text) and text[after].isspace():
+            after += 1
+        if text.startswith(end, after):
+            position = after + len(end)
+        calls.append(ExtractedCall(name, arguments))
+    return Extraction(content + text[position:], calls)

@@ -35,14 +35,14 @@ from collections import deque
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, WrapperParseError
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import GrammarBuilder, call_count, calls_grammar, json_arguments, literal
+from wrappers.marked_json_calls import headed_json_calls
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, without_partial_suffix
-from wrappers.tolerance import read_marked_json
-from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
+from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 BEGIN, END, CONTENT = "<|begin|>", "<|end|>", "<|content|>"
 ASSISTANT = BEGIN + "assistant"
@@ -91,36 +91,9 @@ def _message_text(text: str) -> str:
     return text
 
 
-def _call_at(text: str, head: re.Match[str], *, after_calls: bool) -> tuple[ExtractedCall, int]:
-    name = head.group(1).strip()
-    if not name:
-        raise WrapperParseError("a Solar Open call has no function name", text)
-    try:
-        arguments, end = read_marked_json(
-            text, head.end(), (CALL_END, CALL, NAME), cut_off=after_calls
-        )
-    except json.JSONDecodeError as exc:
-        raise WrapperParseError(f"unreadable arguments of {name}: {exc}", text) from exc
-    if not isinstance(arguments, dict):
-        raise WrapperParseError(f"the arguments of {name} are not a JSON object", text)
-    after = end
-    while after < len(text) and text[after].isspace():
-        after += 1
-    if text.startswith(CALL_END, after):
-        end = after + len(CALL_END)
-    return ExtractedCall(name, arguments), end
-
-
 def extract_solar_open_calls(text: str) -> Extraction:
     """Every call in ``text`` (the message tokens removed) and the text around them."""
-    content = ""
-    calls: list[ExtractedCall] = []
-    position = 0
-    while (head := _HEAD.search(text, position)) is not None:
-        content += text[position : head.start()]
-        call, position = _call_at(text, head, after_calls=bool(calls))
-        calls.append(call)
-    return Extraction(content + text[position:], calls)
+    return headed_json_calls(text, _HEAD, CALL_END, (CALL_END, CALL, NAME))
 
 
 def solar_open_calls_so_far(region: str) -> list[PartialCall]:

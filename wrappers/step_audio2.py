@@ -30,14 +30,14 @@ import re
 from collections.abc import Sequence
 from typing import ClassVar
 
-from wrappers.base import FunctionSchema, WrapperParseError
+from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import call_count, marked_calls_grammar
+from wrappers.marked_json_calls import headed_json_calls
 from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
-from wrappers.tolerance import read_marked_json
-from wrappers.tool_format import ExtractedCall, Extraction, ToolFormatWrapper
+from wrappers.tool_format import Extraction, ToolFormatWrapper
 
 TOOL_CALL = "<tool_call>"
 TOOL_CALL_END = "</tool_call>"
@@ -47,34 +47,9 @@ CALL_HEAD = TOOL_CALL + "function\n"
 _HEAD = re.compile(r"<tool_call>[ \t]*(?:function[ \t]*\n)?[ \t]*([^\s{<]+)[ \t]*\n\s*(?=\{)")
 
 
-def _call_at(text: str, head: re.Match[str], *, after_calls: bool) -> tuple[ExtractedCall, int]:
-    name = head.group(1)
-    try:
-        arguments, end = read_marked_json(
-            text, head.end(), (TOOL_CALL_END, TOOL_CALL), cut_off=after_calls
-        )
-    except json.JSONDecodeError as exc:
-        raise WrapperParseError(f"unreadable arguments of {name}: {exc}", text) from exc
-    if not isinstance(arguments, dict):
-        raise WrapperParseError(f"the arguments of {name} are not a JSON object", text)
-    after = end
-    while after < len(text) and text[after].isspace():
-        after += 1
-    if text.startswith(TOOL_CALL_END, after):
-        end = after + len(TOOL_CALL_END)
-    return ExtractedCall(name, arguments), end
-
-
 def extract_step_audio_calls(text: str) -> Extraction:
     """Every ``<tool_call>function`` call in ``text`` and the text around them."""
-    content = ""
-    calls: list[ExtractedCall] = []
-    position = 0
-    while (head := _HEAD.search(text, position)) is not None:
-        content += text[position : head.start()]
-        call, position = _call_at(text, head, after_calls=bool(calls))
-        calls.append(call)
-    return Extraction(content + text[position:], calls)
+    return headed_json_calls(text, _HEAD, TOOL_CALL_END, (TOOL_CALL_END, TOOL_CALL))
 
 
 def step_audio_calls_so_far(region: str) -> list[PartialCall]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from wrappers.base import WrapperParseError
 from wrappers.json_calls import object_calls_so_far, read_object_list
+from wrappers.partial_json import parse_prefix, stable_dumps
 from wrappers.streaming import PartialCall
 from wrappers.tolerance import read_marked_json
 from wrappers.tool_format import ExtractedCall, Extraction, call_from_object, decode_json_at
@@ -201,10 +202,40 @@ def headed_json_calls(
             raise WrapperParseError(f"unreadable arguments of {name}: {exc}", text) from exc
         if not isinstance(arguments, dict):
             raise WrapperParseError(f"the arguments of {name} are not a JSON object", text)
-        after = position
-        while after < len(text) and text[after].isspace():
-            after += 1
+        after = _after_space(text, position)
         if text.startswith(end, after):
             position = after + len(end)
         calls.append(ExtractedCall(name, arguments))
     return Extraction(content + text[position:], calls)
+
+
+def headed_json_calls_so_far(
+    region: str, head: re.Pattern[str], end: str, *, end_required: bool
+) -> list[PartialCall]:
+    """:func:`headed_json_calls` on an output still being written (arguments as a JSON prefix).
+
+    A call after a complete one is read only once ``end`` has closed the
+    complete one where the format always writes it (``end_required``).
+    """
+    calls: list[PartialCall] = []
+    position = 0
+    while (found_head := head.match(region, position)) is not None:
+        name = found_head.group(1).strip()
+        found = parse_prefix(region, found_head.end())
+        if found is None or not isinstance(found.value, dict) or not name:
+            break
+        calls.append(PartialCall(name, stable_dumps(found.value)))
+        if not found.complete:
+            break
+        position = _after_space(region, found.end)
+        if region.startswith(end, position):
+            position = _after_space(region, position + len(end))
+        elif end_required:
+            break
+    return calls
+
+
+def _after_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position

@@ -38,8 +38,7 @@ from typing import ClassVar
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import GrammarBuilder, call_count, calls_grammar, json_arguments, literal
-from wrappers.marked_json_calls import headed_json_calls
-from wrappers.partial_json import parse_prefix, stable_dumps
+from wrappers.marked_json_calls import headed_json_calls, headed_json_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import Extraction, ToolFormatWrapper
@@ -98,23 +97,7 @@ def extract_solar_open_calls(text: str) -> Extraction:
 
 def solar_open_calls_so_far(region: str) -> list[PartialCall]:
     """The calls in ``region`` as far as they are written (arguments as a JSON prefix)."""
-    calls: list[PartialCall] = []
-    position = 0
-    while (head := _HEAD.match(region, position)) is not None:
-        found = parse_prefix(region, head.end())
-        if found is None or not isinstance(found.value, dict) or not head.group(1).strip():
-            break
-        calls.append(PartialCall(head.group(1).strip(), stable_dumps(found.value)))
-        if not found.complete:
-            break
-        position = found.end
-        while position < len(region) and region[position].isspace():
-            position += 1
-        if region.startswith(CALL_END, position):
-            position += len(CALL_END)
-        while position < len(region) and region[position].isspace():
-            position += 1
-    return calls
+    return headed_json_calls_so_far(region, _HEAD, CALL_END, end_required=False)
 
 
 class SolarOpenWrapper(ToolFormatWrapper):

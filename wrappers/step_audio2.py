@@ -33,8 +33,7 @@ from typing import ClassVar
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
 from wrappers.grammar import call_count, marked_calls_grammar
-from wrappers.marked_json_calls import headed_json_calls
-from wrappers.partial_json import parse_prefix, stable_dumps
+from wrappers.marked_json_calls import headed_json_calls, headed_json_calls_so_far
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction, ToolFormatWrapper
@@ -54,22 +53,7 @@ def extract_step_audio_calls(text: str) -> Extraction:
 
 def step_audio_calls_so_far(region: str) -> list[PartialCall]:
     """The calls in ``region`` as far as they are written (arguments as a JSON prefix)."""
-    calls: list[PartialCall] = []
-    position = 0
-    while (head := _HEAD.match(region, position)) is not None:
-        found = parse_prefix(region, head.end())
-        if found is None or not isinstance(found.value, dict):
-            break
-        calls.append(PartialCall(head.group(1), stable_dumps(found.value)))
-        if not found.complete:
-            break
-        close = region.find(TOOL_CALL_END, found.end)
-        if close == -1 or region[found.end : close].strip():
-            break
-        position = close + len(TOOL_CALL_END)
-        while position < len(region) and region[position].isspace():
-            position += 1
-    return calls
+    return headed_json_calls_so_far(region, _HEAD, TOOL_CALL_END, end_required=True)
 
 
 class StepAudio2Wrapper(ToolFormatWrapper):

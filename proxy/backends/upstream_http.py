@@ -196,12 +196,9 @@ class UpstreamResponse:
         return True
 
     async def aclose(self) -> None:
-        response = self._response
-        if response.content.at_eof():
-            response.release()  # read to the end: the connection goes back to the pool
-        else:
+        if not self.release_if_read():
             # Unread body: close the connection, so the upstream stops generating.
-            response.close()
+            self._response.close()
         # Let aiohttp's connection bookkeeping run before the caller goes on.
         await asyncio.sleep(0)
 

@@ -40,20 +40,22 @@ turn (left to the server, as the golden renders it with an empty one).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.hunyuan import tool_calls_list_grammar
-from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
+from wrappers.hunyuan import (
+    TOOL_CALLS,
+    TOOL_CALLS_END,
+    extract_tool_calls_list,
+    tool_calls_list_grammar,
+    tool_calls_list_so_far,
+)
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall, without_partial_suffix
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
-TOOL_CALLS = "<tool_calls>"
-TOOL_CALLS_END = "</tool_calls>"
 END = "<|end|>"
 BEGIN_FINAL = "[BEGIN FINAL RESPONSE]"
 END_FINAL = "[END FINAL RESPONSE]"
@@ -76,7 +78,6 @@ CALL_INSTRUCTIONS = (
     '<tool_calls>[{"name": <function-name-1>, "arguments": <args-dict-1>}, '
     '{"name": <function-name-2>, "arguments": <args-dict-2>},...]</tool_calls>'
 )
-_CALLS = re.compile(re.escape(TOOL_CALLS))
 
 
 def available_tools(functions: Sequence[FunctionSchema]) -> str:
@@ -160,10 +161,10 @@ class AprielWrapper(ToolFormatWrapper):
         return without_partial_suffix(text, (BEGIN_FINAL, END_FINAL, *THINKING_TAGS))
 
     def extract_calls(self, text: str) -> Extraction:
-        return json_calls_after_markers(text, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+        return extract_tool_calls_list(text)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return marked_calls_so_far(region, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+        return tool_calls_list_so_far(region)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [

@@ -79,6 +79,17 @@ def without_answer_tags(text: str) -> str:
     return text
 
 
+def extract_tool_calls_list(text: str) -> Extraction:
+    """The calls of every ``<tool_calls>[...]</tool_calls>`` list in ``text`` (Hunyuan's,
+    Jamba's and Apriel's) and the text around them."""
+    return json_calls_after_markers(text, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+
+
+def tool_calls_list_so_far(region: str) -> list[PartialCall]:
+    """:func:`extract_tool_calls_list` on an output still being written."""
+    return marked_calls_so_far(region, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+
+
 def tool_calls_list_grammar(
     functions: Sequence[FunctionSchema],
     only: str | None,
@@ -182,10 +193,10 @@ class HunyuanWrapper(ToolFormatWrapper):
         return without_partial_suffix(text, (*ANSWER_TAGS, ASSISTANT))
 
     def extract_calls(self, text: str) -> Extraction:
-        return json_calls_after_markers(text, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+        return extract_tool_calls_list(text)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return marked_calls_so_far(region, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+        return tool_calls_list_so_far(region)
 
 
 def _answer_text(text: str) -> str:

@@ -33,23 +33,24 @@ that description.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import ClassVar
 
 from wrappers.base import FunctionSchema
 from wrappers.conversation import Turn
-from wrappers.hunyuan import tool_calls_list_grammar
-from wrappers.marked_json_calls import json_calls_after_markers, marked_calls_so_far
+from wrappers.hunyuan import (
+    TOOL_CALLS,
+    TOOL_CALLS_END,
+    extract_tool_calls_list,
+    tool_calls_list_grammar,
+    tool_calls_list_so_far,
+)
 from wrappers.registry import WrapperEntry
 from wrappers.streaming import PartialCall
 from wrappers.tool_format import Extraction, ToolFormatWrapper
 
-TOOL_CALLS = "<tool_calls>"
-TOOL_CALLS_END = "</tool_calls>"
 START = "<|startoftext|>"
 EOM = "<|eom|>"
-_CALLS = re.compile(re.escape(TOOL_CALLS))
 
 
 def message(role: str, content: str) -> str:
@@ -97,10 +98,10 @@ class JambaWrapper(ToolFormatWrapper):
         return tool_calls_list_grammar(functions, only, parallel=parallel)
 
     def extract_calls(self, text: str) -> Extraction:
-        return json_calls_after_markers(text, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+        return extract_tool_calls_list(text)
 
     def partial_calls(self, region: str, functions: Sequence[FunctionSchema]) -> list[PartialCall]:
-        return marked_calls_so_far(region, (_CALLS,), end_markers=(TOOL_CALLS_END,))
+        return tool_calls_list_so_far(region)
 
 
 WRAPPER_ENTRIES: list[WrapperEntry] = [
